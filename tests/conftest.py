@@ -1,0 +1,21 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Test-session setup shared by every test directory.
+
+The collection is imported as ``ansible_collections.hostsec.mgmt`` from the mirror under
+``build/collections`` (see tools/sync_collection.py), which this file refreshes first, so a
+plain ``pytest tests/...`` always tests the working tree.
+"""
+
+import os
+import sys
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
+
+from harness import paths  # noqa: E402  pylint: disable=wrong-import-position
+
+paths.sync_collection()
+if paths.COLLECTIONS not in sys.path:
+    sys.path.insert(0, paths.COLLECTIONS)

@@ -1,0 +1,3 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Test harness: paths, running Ansible, and the embedded services used by tests and the demo."""

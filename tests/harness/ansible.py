@@ -1,0 +1,131 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run ansible-playbook and ad-hoc ansible against localhost with the collection mirror.
+
+Every run gets its own results file: the ``hostsec_results`` callback writes each task result
+there as a JSON line, so tests can assert on return values and grep everything Ansible printed
+and returned (the secret-leak tests).
+"""
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+from . import paths
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+INVENTORY = os.path.join(HERE, 'inventory.ini')
+RECAP_RE = re.compile(
+    r'^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+'
+    r'unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+'
+    r'rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)', re.M)
+
+
+class AnsibleRun(object):
+    """What one ansible/ansible-playbook run printed and returned."""
+
+    def __init__(self, argv, rc, stdout, stderr, results):
+        self.argv = argv
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.results = results
+
+    @property
+    def output(self):
+        """Everything the run printed and returned, for grep tests."""
+        return '\n'.join([self.stdout, self.stderr] + [json.dumps(r) for r in self.results])
+
+    @property
+    def recap(self):
+        """``{host: {'ok': n, 'changed': n, ...}}`` from the PLAY RECAP."""
+        return {m.group('host'): {k: int(v) for k, v in m.groupdict().items() if k != 'host'}
+                for m in RECAP_RE.finditer(self.stdout)}
+
+    def task(self, name):
+        """The result dict of the (last) task called ``name``."""
+        matches = [r for r in self.results if r['task'] == name]
+        if not matches:
+            raise KeyError('no task %r among %r' % (name, [r['task'] for r in self.results]))
+        return matches[-1]['result']
+
+    def explain(self):
+        return 'command: %s\nrc=%s\n--- stdout\n%s\n--- stderr\n%s' % (
+            ' '.join(self.argv), self.rc, self.stdout[-20000:], self.stderr[-10000:])
+
+
+def environment(extra=None):
+    """The environment for ansible commands: collection mirror, no colour, our callback."""
+    env = dict(os.environ)
+    env.update({
+        'ANSIBLE_COLLECTIONS_PATH': paths.COLLECTIONS,
+        'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
+        'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback_plugins'),
+        'ANSIBLE_CALLBACKS_ENABLED': 'hostsec_results',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_RETRY_FILES_ENABLED': '0',
+        'ANSIBLE_HOST_KEY_CHECKING': '0',
+        'ANSIBLE_LOCALHOST_WARNING': '0',
+        'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
+        'ANSIBLE_DEPRECATION_WARNINGS': '0',
+        'ANSIBLE_CONFIG': os.devnull,
+        'PATH': paths.BIN + os.pathsep + os.environ.get('PATH', ''),
+    })
+    env.pop('ANSIBLE_STDOUT_CALLBACK', None)
+    if extra:
+        env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def _run(argv, env, timeout, cwd=None):
+    fd, results_file = tempfile.mkstemp(prefix='hostsec-results-', suffix='.jsonl')
+    os.close(fd)
+    env = dict(env, HOSTSEC_RESULTS_FILE=results_file)
+    try:
+        proc = subprocess.run(argv, env=env, cwd=cwd or paths.ROOT, timeout=timeout,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+        with open(results_file) as handle:
+            results = [json.loads(line) for line in handle if line.strip()]
+    finally:
+        os.unlink(results_file)
+    return AnsibleRun(argv, proc.returncode, proc.stdout, proc.stderr, results)
+
+
+def _extra_vars_args(extra_vars):
+    if not extra_vars:
+        return []
+    return ['-e', json.dumps(extra_vars)]
+
+
+def run_playbook(playbook, extra_vars=None, env=None, check=False, diff=False, verbosity=0,
+                 args=(), inventory=INVENTORY, timeout=900):
+    """Run ``playbook`` against the local inventory and return an :class:`AnsibleRun`."""
+    argv = [paths.tool('ansible-playbook'), '-i', inventory, playbook]
+    argv += _extra_vars_args(extra_vars)
+    if check:
+        argv.append('--check')
+    if diff:
+        argv.append('--diff')
+    if verbosity:
+        argv.append('-' + 'v' * verbosity)
+    argv += list(args)
+    return _run(argv, environment(env), timeout)
+
+
+def run_adhoc(module, module_args='', extra_vars=None, env=None, check=False, diff=False,
+              verbosity=0, host='localhost', inventory=INVENTORY, timeout=300):
+    """Run ``ansible HOST -m MODULE -a ARGS`` and return an :class:`AnsibleRun`."""
+    argv = [paths.tool('ansible'), host, '-i', inventory, '-m', module]
+    if module_args:
+        argv += ['-a', module_args]
+    argv += _extra_vars_args(extra_vars)
+    if check:
+        argv.append('--check')
+    if diff:
+        argv.append('--diff')
+    if verbosity:
+        argv.append('-' + 'v' * verbosity)
+    return _run(argv, environment(dict(env or {}, ANSIBLE_LOAD_CALLBACK_PLUGINS='1')), timeout)

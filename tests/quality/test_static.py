@@ -1,0 +1,52 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Static checks of the whole collection, each one a test so `make test` reports them all.
+
+- ``ansible-test sanity``: every test that runs without containers, for the controller
+  Python, each in the virtualenv ansible-test prepares for it (``--venv``);
+- ``antsibull-docs lint-collection-docs --plugin-docs``: the documentation of every plugin
+  and role, and the collection's extra docs;
+- ``ansible-lint``: roles, playbooks and integration targets (production profile).
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from harness import paths
+
+pytestmark = pytest.mark.slow
+
+
+def _run(argv, timeout, cwd=paths.COLLECTION, env=None):
+    full_env = dict(os.environ)
+    full_env.update({'ANSIBLE_COLLECTIONS_PATH': paths.COLLECTIONS,
+                     'PATH': paths.BIN + os.pathsep + os.environ.get('PATH', ''),
+                     'ANSIBLE_NOCOLOR': '1', 'NO_COLOR': '1'})
+    full_env.update(env or {})
+    proc = subprocess.run(argv, cwd=cwd, env=full_env, capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+    return proc, '$ %s\n%s\n%s' % (' '.join(argv), proc.stdout[-30000:], proc.stderr[-15000:])
+
+
+def test_ansible_test_sanity():
+    python = '%d.%d' % sys.version_info[:2]
+    # tools/run_ansible_test.py: ansible-test with its pip bootstrap taken from PyPI.
+    proc, log = _run([sys.executable, os.path.join(paths.ROOT, 'tools', 'run_ansible_test.py'),
+                      'sanity', '--venv', '--python', python, '--color', 'no'], timeout=2400)
+    assert proc.returncode == 0, log
+    assert 'ERROR' not in proc.stdout, log
+
+
+def test_antsibull_docs_lint():
+    proc, log = _run([paths.tool('antsibull-docs'), 'lint-collection-docs', '--plugin-docs',
+                      '.'], timeout=600)
+    assert proc.returncode == 0, log
+
+
+def test_ansible_lint():
+    proc, log = _run([paths.tool('ansible-lint'), '--offline', '--profile', 'production',
+                      '--nocolor'], timeout=900, env={'ANSIBLE_LINT_NODEPS': '0'})
+    assert proc.returncode == 0, log

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Build the collection's HTML documentation with antsibull-docs and Sphinx.
+# Usage: tools/build_docs.sh WORK_DIR OUTPUT_DIR   (run by `make docs`)
+set -eu
+work=$1
+out=$2
+rm -rf "$work"
+mkdir -p "$work"
+antsibull-docs sphinx-init --use-current --dest-dir "$work" --lenient --fail-on-error hostsec.mgmt
+antsibull-docs collection --use-current --dest-dir "$work/rst" --fail-on-error hostsec.mgmt
+sphinx-build -M html "$work/rst" "$work/build" -c "$work" -W --keep-going
+rm -rf "$out"
+mkdir -p "$out"
+cp -a "$work/build/html" "$out/html"
+echo "docs: $out/html/index.html"
