@@ -106,9 +106,14 @@ def _run(argv, env, timeout, extra_vars=None, cwd=None):
 
 
 def run_playbook(playbook, extra_vars=None, env=None, check=False, diff=False, verbosity=0,
-                 args=(), inventory=INVENTORY, timeout=900):
-    """Run ``playbook`` against the local inventory and return an :class:`AnsibleRun`."""
-    argv = [paths.tool('ansible-playbook'), '-i', inventory, playbook]
+                 args=(), inventory=INVENTORY, timeout=900, bin_dir=None):
+    """Run ``playbook`` against the local inventory and return an :class:`AnsibleRun`.
+
+    ``bin_dir``: run the ansible-playbook of another virtualenv (e.g. the oldest ansible-core).
+    """
+    command = os.path.join(bin_dir, 'ansible-playbook') if bin_dir else \
+        paths.tool('ansible-playbook')
+    argv = [command, '-i', inventory, playbook]
     if check:
         argv.append('--check')
     if diff:
@@ -116,7 +121,10 @@ def run_playbook(playbook, extra_vars=None, env=None, check=False, diff=False, v
     if verbosity:
         argv.append('-' + 'v' * verbosity)
     argv += list(args)
-    return _run(argv, environment(env), timeout, extra_vars)
+    run_env = environment(env)
+    if bin_dir:
+        run_env['PATH'] = bin_dir + os.pathsep + run_env['PATH']
+    return _run(argv, run_env, timeout, extra_vars)
 
 
 def run_adhoc(module, module_args='', extra_vars=None, env=None, check=False, diff=False,
