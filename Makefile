@@ -22,7 +22,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv sysdeps collection test demo lint sanity units integration molecule \
+.PHONY: help venv sysdeps collection test demo lint sanity units integration molecule conformance \
         docs-lint docs bench clean distclean
 
 help:
@@ -30,6 +30,7 @@ help:
 	@echo "make test       run every test (ends with pytest's summary line)"
 	@echo "make lint       static checks only: ansible-test sanity, antsibull-docs lint, ansible-lint"
 	@echo "make units | integration | molecule   one group of tests"
+	@echo "make conformance  pywbem's recorded CIM-XML cases against the WBEM client"
 	@echo "make docs       HTML documentation into docs/build/html"
 	@echo "make bench      run the benchmarks under benchmarks/"
 	@echo "make clean      remove build output (make distclean also removes .venv)"
@@ -72,6 +73,10 @@ integration: venv collection
 
 molecule: venv collection
 	$(BIN)/python -m pytest tests/molecule $(PYTEST_ARGS)
+
+# pywbem's recorded CIM-XML cases replayed against our WBEM client (also part of `make test`).
+conformance: venv collection
+	$(BIN)/python tests/conformance/pywbem_cases.py
 
 demo: venv collection
 	$(BIN)/python tools/demo.py

@@ -14,10 +14,9 @@ reading ``instance['Name']`` over a large enumeration stays cheap in time and me
 
 import copy as copy_
 import re
-from datetime import datetime, timedelta
 
-from .cim_types import (ALL_CIMTYPES, CIMDateTime, CIMFloat, CIMInt, CIMType, Char16,
-                        cimtype, type_from_name)
+from .cim_types import (ALL_CIMTYPES, CIMDateTime, CIMFloat, CIMType, Char16, cimtype,
+                        type_from_name)
 from .exceptions import WBEMTypeError, WBEMValueError
 from .nocasedict import NocaseDict
 
@@ -53,10 +52,15 @@ def _text(value, what, allow_none=True):
     return value
 
 
-def _bool_or_none(value, what):
+def _bool_or_none(value, what):  # pylint: disable=unused-argument
+    """None stays None; anything else becomes a bool (pywbem's leniency: 'true' -> True)."""
     if value is None or isinstance(value, bool):
         return value
-    raise WBEMTypeError('%s must be a bool or None, not %s' % (what, type(value).__name__))
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in ('true', 'false'):
+            return low == 'true'
+    return bool(value)
 
 
 class _CIMObject(object):
@@ -880,7 +884,20 @@ class CIMInstance(_CIMObject):
         self._values = None
         self._props = _named_dict(properties, _property_item, 'properties')
         self.qualifiers = qualifiers
-        self.path = path
+        self.path = path.copy() if isinstance(path, CIMInstanceName) else path
+        if self._path is not None and self._props:
+            # Key properties and keybindings of the same name must agree; the property
+            # value wins (pywbem does the same when it builds an instance).
+            keybindings = self._path.keybindings
+            for key in list(keybindings):
+                prop = self._props.get(key) if key is not None else None
+                if prop is not None and prop.value is not None \
+                        and not isinstance(prop.value, list) \
+                        and not _eq_item(keybindings[key], prop.value):
+                    try:
+                        keybindings[key] = _keybinding_item(key, prop.value)
+                    except (WBEMTypeError, WBEMValueError):
+                        pass
 
     @classmethod
     def _compact(cls, classname, layout, values, path=None):
@@ -1198,8 +1215,3 @@ class CIMClass(_CIMObject):
                    self._qualifiers, self._path))
 
 
-def _is_datetime_like(value):
-    return isinstance(value, (datetime, timedelta, CIMDateTime))
-
-
-_ = (CIMInt, _is_datetime_like)  # re-exported helpers used by other modules

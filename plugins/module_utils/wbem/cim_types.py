@@ -78,6 +78,8 @@ class CIMInt(CIMType, int):
     maxvalue = None
 
     def __new__(cls, *args, **kwargs):
+        if 'x' in kwargs:  # pywbem accepts the value as keyword argument x
+            args = args + (kwargs.pop('x'),)
         value = int(*args, **kwargs)
         if value < cls.minvalue or value > cls.maxvalue:
             raise WBEMValueError('Integer value %d is out of range for CIM type %s (%d..%d)'

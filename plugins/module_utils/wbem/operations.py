@@ -650,6 +650,9 @@ class WBEMConnection(object):
                                      xml_encode.method_params(Params, params))
         headers = [('CIMOperation', 'MethodCall'), ('CIMMethod', MethodName),
                    ('CIMObject', cimobject_header(target.to_wbem_uri(format='cimobject')))]
+        if MethodName == 'UpdateExpiredPassword' and target.classname == 'SFCB_Account':
+            # SFCB's password-expiration update mechanism needs this header (as pywbem).
+            headers.append(('Pragma', 'UpdateExpiredPassword'))
         error = None
         return_value = None
         out = NocaseDict()
