@@ -15,6 +15,7 @@ problems are raised as :class:`XMLParseError` (not well-formed or unsafe XML) or
 :class:`CIMXMLParseError` (XML that is not the CIM-XML the operation expects).
 """
 
+import gc
 import re
 
 from .cim_obj import (CIMClass, CIMClassName, CIMInstance, CIMInstanceName, CIMMethod,
@@ -57,12 +58,12 @@ def _fail(message):
     raise CIMXMLParseError(message)
 
 
-def _new_parser(events=True):
+def _new_parser(events=True, tags=None):
     options = dict(resolve_entities=False, no_network=True, load_dtd=False,
                    dtd_validation=False, huge_tree=False, remove_comments=True,
                    remove_pis=True, strip_cdata=True)
     if events:
-        return etree.XMLPullParser(events=('start', 'end'), **options)
+        return etree.XMLPullParser(events=('start', 'end'), tag=tags, **options)
     return etree.XMLParser(**options)
 
 
@@ -73,10 +74,10 @@ def _syntax_error(exc, what='response'):
 
 # ---------------------------------------------------------------- element checks
 
-def _check(elem, required=(), optional=(), children=None, pcdata=False):
+def _check(elem, required=(), optional=(), children=None, pcdata=False, attrs=True):
     """Check attributes, child element names and text of ``elem`` (pywbem's check_node)."""
     attrib = elem.attrib
-    if attrib or required:
+    if attrs and (attrib or required):
         for name in required:
             if name not in attrib:
                 _fail('Element %r is missing required attribute %r' % (elem.tag, name))
@@ -222,6 +223,108 @@ def _check_type(elem, type_):
 
 _SCALAR_TYPES = frozenset(['string', 'boolean', 'datetime', 'char16'] + list(INTEGER_TYPES)
                           + list(REAL_TYPES))
+
+
+def _make_int(pytype):
+    low, high, new, name = pytype.minvalue, pytype.maxvalue, int.__new__, pytype.cimtype
+
+    def convert(text):
+        try:
+            value = int(text)
+        except ValueError:
+            return _parse_number(text, name)
+        if low <= value <= high:
+            return new(pytype, value)
+        return _parse_number(text, name)
+    return convert
+
+
+def _make_real(pytype):
+    new, name = float.__new__, pytype.cimtype
+
+    def convert(text):
+        try:
+            return new(pytype, float(text))
+        except ValueError:
+            return _parse_number(text, name)
+    return convert
+
+
+_BOOLEANS = {'TRUE': True, 'FALSE': False, 'true': True, 'false': False, 'True': True,
+             'False': False}
+
+
+def _fast_boolean(text):
+    value = _BOOLEANS.get(text)
+    return value if value is not None else _parse_boolean(text)
+
+
+def _identity(text):
+    return text
+
+
+# Converters from VALUE text to the Python value, by CIM type (the hot path of the parser).
+SCALAR_CONVERTERS = {'string': _identity, 'boolean': _fast_boolean,
+                     'datetime': lambda text: unpack_scalar(text, 'datetime'),
+                     'char16': lambda text: unpack_scalar(text, 'char16')}
+SCALAR_CONVERTERS.update((name, _make_int(cls)) for name, cls in INTEGER_TYPES.items())
+SCALAR_CONVERTERS.update((name, _make_real(cls)) for name, cls in REAL_TYPES.items())
+
+# Property specs (type, is_array, array_size, class_origin, propagated, reference_class,
+# embedded_object) of plain properties, shared by all parsed instances.
+_PLAIN_SPECS = dict((name, (name, False, None, None, False, None, None))
+                    for name in _SCALAR_TYPES)
+_ARRAY_SPECS = dict((name, (name, True, None, None, False, None, None))
+                    for name in _SCALAR_TYPES)
+_SPEC_INTERN = {}
+_LAYOUT_CACHE = {}
+
+
+def _blank(text):
+    return not text or text.isspace() and not text.strip(_BLANK)
+
+
+def _fast_property(child):
+    """``(name, spec, value)`` of a PROPERTY/PROPERTY.ARRAY with only NAME and TYPE, or None."""
+    attrib = child.attrib
+    if len(attrib) != 2:
+        return None
+    ptype = attrib.get('TYPE')
+    name = attrib.get('NAME')
+    convert = SCALAR_CONVERTERS.get(ptype)
+    if name is None or convert is None:
+        return None
+    if not _blank(child.text):
+        return None
+    count = len(child)
+    if count == 0:
+        return name, (_PLAIN_SPECS if child.tag == 'PROPERTY' else _ARRAY_SPECS)[ptype], None
+    if count != 1:
+        return None
+    value_elem = child[0]
+    if value_elem.attrib or not _blank(value_elem.tail):
+        return None
+    if child.tag == 'PROPERTY':
+        if value_elem.tag != 'VALUE' or len(value_elem):
+            return None
+        text = value_elem.text
+        return name, _PLAIN_SPECS[ptype], convert(text if text is not None else '')
+    if value_elem.tag != 'VALUE.ARRAY' or not _blank(value_elem.text):
+        return None
+    values = []
+    for item in value_elem:
+        if item.attrib or len(item) or not _blank(item.tail):
+            return None
+        if item.tag == 'VALUE':
+            text = item.text
+            values.append(convert(text if text is not None else ''))
+        elif item.tag == 'VALUE.NULL':
+            if not _blank(item.text):
+                return None
+            values.append(None)
+        else:
+            return None
+    return name, _ARRAY_SPECS[ptype], values
 
 
 class Converter(object):
@@ -379,34 +482,60 @@ class Converter(object):
         return unpack_scalar(text, type_)
 
     def instancename(self, elem):
-        _check(elem, ('CLASSNAME',))
-        classname = elem.get('CLASSNAME')
+        attrib = elem.attrib
+        classname = attrib.get('CLASSNAME')
+        if classname is None or len(attrib) != 1 or not _blank(elem.text):
+            _check(elem, ('CLASSNAME',))
+        data = {}
         kids = list(elem)
-        keybindings = NocaseDict()
-        keybindings.allow_unnamed_keys = True
         if kids:
             tag = kids[0].tag
             if tag in ('KEYVALUE', 'VALUE.REFERENCE'):
                 if len(kids) != 1:
                     _fail('Element INSTANCENAME may have only one unnamed key')
-                keybindings[None] = self.dispatch(kids[0])
+                _check(elem, ('CLASSNAME',))
+                data[None] = (None, self.dispatch(kids[0]))
             elif tag == 'KEYBINDING':
                 for child in kids:
                     if child.tag != 'KEYBINDING':
                         _fail('Element INSTANCENAME has invalid child element %r' % child.tag)
-                    _check(child, ('NAME',))
-                    value_elem = _one_child(child, ('KEYVALUE', 'VALUE.REFERENCE'))
+                    if not _blank(child.tail):
+                        _fail('Element INSTANCENAME has unexpected non-blank text content %r'
+                              % child.tail)
+                    name = child.get('NAME')
+                    if name is None or len(child.attrib) != 1 or len(child) != 1 \
+                            or not _blank(child.text):
+                        _check(child, ('NAME',))
+                        _one_child(child, ('KEYVALUE', 'VALUE.REFERENCE'))
+                    value_elem = child[0]
+                    if not _blank(value_elem.tail):
+                        _fail('Element KEYBINDING has unexpected non-blank text content %r'
+                              % value_elem.tail)
                     if value_elem.tag == 'KEYVALUE':
-                        value = self.keyvalue(value_elem)
-                    else:
+                        value = None
+                        vattrib = value_elem.attrib
+                        convert = SCALAR_CONVERTERS.get(vattrib.get('TYPE'))
+                        if convert is not None and len(value_elem) == 0 and (
+                                len(vattrib) == 1 or (len(vattrib) == 2
+                                                      and 'VALUETYPE' in vattrib)):
+                            text = value_elem.text
+                            value = convert(text if text is not None else '')
+                        else:
+                            value = self.keyvalue(value_elem)
+                    elif value_elem.tag == 'VALUE.REFERENCE':
                         value = self.value_reference(value_elem)
                         if not isinstance(value, CIMInstanceName):
                             _fail('A reference keybinding must be an instance path')
+                    else:
+                        _fail('Element KEYBINDING has invalid child element %r' % value_elem.tag)
                     if value is None:
-                        _fail('Keybinding %r has no value' % child.get('NAME'))
-                    keybindings[child.get('NAME')] = value
+                        _fail('Keybinding %r has no value' % name)
+                    data[name.lower()] = (name, value)
             else:
                 _fail('Element INSTANCENAME has invalid child element %r' % tag)
+        keybindings = NocaseDict.__new__(NocaseDict)
+        keybindings._data = data  # pylint: disable=protected-access
+        keybindings.allow_unnamed_keys = True
         return CIMInstanceName._fast(classname, keybindings)  # pylint: disable=protected-access
 
     def objectpath(self, elem):
@@ -576,40 +705,62 @@ class Converter(object):
     # -- instances and classes
 
     def instance(self, elem):
-        _check(elem, ('CLASSNAME',), (XML_LANG,),
-               children=('QUALIFIER', 'PROPERTY', 'PROPERTY.ARRAY', 'PROPERTY.REFERENCE'))
+        attrib = elem.attrib
+        classname = attrib.get('CLASSNAME')
+        if classname is None or len(attrib) != 1 or not _blank(elem.text):
+            _check(elem, ('CLASSNAME',), (XML_LANG,),
+                   children=('QUALIFIER', 'PROPERTY', 'PROPERTY.ARRAY', 'PROPERTY.REFERENCE'))
+            classname = elem.get('CLASSNAME')
         names = []
         specs = []
+        spec_ids = []
         values = []
         quals = None
         complex_props = None
         for child in elem:
-            if child.tag == 'QUALIFIER':
+            tag = child.tag
+            if not _blank(child.tail):
+                _fail('Element INSTANCE has unexpected non-blank text content %r' % child.tail)
+            if tag == 'PROPERTY' or tag == 'PROPERTY.ARRAY':
+                fast = _fast_property(child)
+                if fast is not None:
+                    names.append(fast[0])
+                    specs.append(fast[1])
+                    spec_ids.append(id(fast[1]))
+                    values.append(fast[2])
+                    continue
+            elif tag == 'QUALIFIER':
                 qual = self.qualifier(child)
                 quals = quals or NocaseDict()
                 quals[qual.name] = qual
                 continue
+            elif tag != 'PROPERTY.REFERENCE':
+                _fail('Element INSTANCE has invalid child element %r' % tag)
             spec, value, pquals = self._property_parts(child)
-            name = child.get('NAME')
+            spec = _SPEC_INTERN.setdefault(spec, spec)
             if pquals:
                 complex_props = complex_props or {}
                 complex_props[len(names)] = pquals
-            names.append(name)
+            names.append(child.get('NAME'))
             specs.append(spec)
+            spec_ids.append(id(spec))
             values.append(value)
-        if len(set(name.lower() for name in names)) != len(names):
-            complex_props = complex_props or {}
-        if complex_props is None:
-            inst = CIMInstance._compact(  # pylint: disable=protected-access
-                elem.get('CLASSNAME'), _layout_for(tuple(names), tuple(specs)), values)
+        if complex_props is None and len(set(name.lower() for name in names)) == len(names):
+            key = (tuple(names), tuple(spec_ids))
+            layout = _LAYOUT_CACHE.get(key)
+            if layout is None:
+                if len(_LAYOUT_CACHE) > 5000:
+                    _LAYOUT_CACHE.clear()
+                layout = _LAYOUT_CACHE[key] = _layout_for(key[0], tuple(specs))
+            inst = CIMInstance._compact(classname, layout, values)  # pylint: disable=protected-access
         else:
             props = NocaseDict()
             for pos, name in enumerate(names):
                 spec = specs[pos]
                 props[name] = CIMProperty._fast(  # pylint: disable=protected-access
                     name, values[pos], spec[0], spec[1], spec[2], spec[3], spec[4], spec[5],
-                    spec[6], complex_props.get(pos))
-            inst = CIMInstance._compact(elem.get('CLASSNAME'), None, None)  # pylint: disable=protected-access
+                    spec[6], (complex_props or {}).get(pos))
+            inst = CIMInstance._compact(classname, None, None)  # pylint: disable=protected-access
             inst._props = props  # pylint: disable=protected-access
         if quals:
             inst._qualifiers = quals  # pylint: disable=protected-access
@@ -666,6 +817,14 @@ class Converter(object):
     # -- object wrappers
 
     def value_namedinstance(self, elem):
+        if len(elem) == 2 and not elem.attrib and _blank(elem.text):
+            name_elem, inst_elem = elem[0], elem[1]
+            if name_elem.tag == 'INSTANCENAME' and inst_elem.tag == 'INSTANCE' \
+                    and _blank(name_elem.tail) and _blank(inst_elem.tail):
+                path = self.instancename(name_elem)
+                inst = self.instance(inst_elem)
+                inst._path = path  # pylint: disable=protected-access
+                return inst
         kids = self._two(elem, 'INSTANCENAME', 'INSTANCE')
         if kids[0].tag != 'INSTANCENAME':
             _fail('Element VALUE.NAMEDINSTANCE needs child elements (INSTANCENAME, INSTANCE)')
@@ -850,22 +1009,28 @@ class ResponseParser(object):
     - ``('return', paramtype, value)``: the RETURNVALUE of an extrinsic method;
     - ``('error', CIMError)``: the ERROR element (the caller raises it once the document
       has been parsed to its end).
+
+    ``item_tags`` names the IRETURNVALUE children the operation expects; lxml reports only
+    those and the envelope elements, which keeps the parser fast. Other children of
+    IRETURNVALUE are converted when IRETURNVALUE ends (so the operation can reject them).
     """
 
-    def __init__(self, kind, methodname, limits=None):
+    def __init__(self, kind, methodname, limits=None, item_tags=None):
         if etree is None:
             raise XMLParseError('The Python package lxml is required to parse CIM-XML')
         self.kind = kind
         self.methodname = methodname
         self.limits = limits or Limits()
         self.converter = Converter(self.limits)
-        self._parser = _new_parser()
+        self._simple, self._response, self._response_children = KINDS[kind]
+        self._item_tags = frozenset(item_tags if item_tags is not None else _DEFAULT_ITEM_TAGS)
+        tags = set(_ENVELOPE_TAGS) | set(self._item_tags)
+        self._parser = _new_parser(tags=sorted(tags))
         self._size = 0
-        self._depth = 0
         self._item_tag = None
         self._item_count = 0
-        self._last_item = None
-        self._seen_root = False
+        self._in_ireturnvalue = False
+        self._checked_doctype = False
         self._finished = False
 
     def feed(self, data):
@@ -873,54 +1038,75 @@ class ResponseParser(object):
         if self._size > self.limits.max_size:
             raise XMLParseError('The response exceeds the size limit of %d bytes'
                                 % self.limits.max_size)
+        # The objects built here hold no reference cycles; pausing the cyclic garbage
+        # collector while a chunk is converted saves it from re-scanning every object of a
+        # large result again and again (a third of the time for big enumerations).
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
         try:
             self._parser.feed(data)
             return self._events()
         except etree.XMLSyntaxError as exc:
             raise _syntax_error(exc)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
 
     def close(self):
+        if self._size == 0:
+            raise XMLParseError('The response body is empty')
         try:
-            if not self._seen_root and self._size == 0:
-                raise XMLParseError('The response body is empty')
             events = self._events()
-            self._parser.close()
+            root = self._parser.close()
             events.extend(self._events())
         except etree.XMLSyntaxError as exc:
             raise _syntax_error(exc)
+        self._check_doctype(root)
+        if root.tag != 'CIM':
+            _fail('Expecting CIM element, got %r' % (root.tag,))
         if not self._finished:
             raise XMLParseError('The response ended before the CIM element was complete')
         return events
 
-    def _events(self):
-        out = []
-        max_depth = self.limits.max_depth
-        for event, elem in self._parser.read_events():
-            if event == 'start':
-                self._depth += 1
-                if self._depth > max_depth:
-                    raise XMLParseError('The XML nesting depth exceeds %d elements' % max_depth)
-                if self._depth <= 6:
-                    self._start(elem)
-            else:
-                depth = self._depth
-                self._depth -= 1
-                if depth == 6 and self._item_tag is not None:
-                    self._end_item(elem, out)
-                elif depth == 5:
-                    self._end_response_child(elem, out)
-                elif depth < 5:
-                    self._end_envelope(elem, depth, out)
-        return out
-
-    def _start(self, elem):
-        depth = self._depth
-        tag = elem.tag
-        if depth == 1:
-            self._seen_root = True
+    def _check_doctype(self, elem):
+        if not self._checked_doctype:
+            self._checked_doctype = True
             if elem.getroottree().docinfo.doctype:
                 raise XMLParseError('The response contains a DOCTYPE declaration, which is not '
                                     'allowed (no DTDs, no entity declarations)')
+
+    def _events(self):
+        out = []
+        item_tags = self._item_tags
+        for event, elem in self._parser.read_events():
+            tag = elem.tag
+            if event == 'end':
+                if tag in item_tags and self._in_ireturnvalue:
+                    parent = elem.getparent()
+                    if parent is not None and parent.tag == 'IRETURNVALUE':
+                        self._end_item(elem, parent, out)
+                        continue
+                if tag in _ENVELOPE_TAGS:
+                    self._end_envelope(elem, out)
+            elif tag in _ENVELOPE_TAGS:
+                self._start(elem)
+        return out
+
+    def _depth(self, elem):
+        depth = 1
+        parent = elem.getparent()
+        while parent is not None:
+            depth += 1
+            parent = parent.getparent()
+        return depth
+
+    def _start(self, elem):
+        self._check_doctype(elem)
+        tag = elem.tag
+        depth = self._depth(elem)
+        if depth > 5:
+            return  # e.g. an ERROR-like name deep inside an object: checked by the converter
+        if depth == 1:
             if tag != 'CIM':
                 _fail('Expecting CIM element, got %r' % (tag,))
             _check_attrs_only(elem, ('CIMVERSION', 'DTDVERSION'))
@@ -928,101 +1114,116 @@ class ResponseParser(object):
                 raise CIMVersionError('CIMVERSION is %s, expected 2.x' % elem.get('CIMVERSION'))
             if not elem.get('DTDVERSION').startswith('2.'):
                 raise DTDVersionError('DTDVERSION is %s, expected 2.x' % elem.get('DTDVERSION'))
-        elif depth == 2:
+            return
+        parent = elem.getparent()
+        expected_parent = {2: 'CIM', 3: 'MESSAGE', 4: self._simple}.get(depth, self._response)
+        if parent.tag != expected_parent:
+            _fail('Element %r has invalid child element %r' % (parent.tag, tag))
+        if depth == 2:
             if tag != 'MESSAGE':
                 _fail('Expecting MESSAGE element, got %r' % (tag,))
             _check_attrs_only(elem, ('ID', 'PROTOCOLVERSION'))
             if not elem.get('PROTOCOLVERSION').startswith('1.'):
                 raise ProtocolVersionError('PROTOCOLVERSION is %s, expected 1.x'
                                            % elem.get('PROTOCOLVERSION'))
-            self._check_single_child(elem)
         elif depth == 3:
-            expected = KINDS[self.kind][0]
-            if tag != expected:
-                _fail('Expecting %s element, got %r' % (expected, tag))
+            if tag != self._simple:
+                _fail('Expecting %s element, got %r' % (self._simple, tag))
             _check_attrs_only(elem, ())
-            self._check_single_child(elem)
         elif depth == 4:
-            expected = KINDS[self.kind][1]
-            if tag != expected:
-                _fail('Expecting %s element, got %r' % (expected, tag))
+            if tag != self._response:
+                _fail('Expecting %s element, got %r' % (self._response, tag))
             _check_attrs_only(elem, ('NAME',))
-            self._check_single_child(elem)
             if elem.get('NAME') != self.methodname:
                 _fail('Expecting attribute NAME=%r, got %r' % (self.methodname, elem.get('NAME')))
-        elif depth == 5:
-            if tag not in KINDS[self.kind][2]:
-                _fail('Element %r has invalid child element %r'
-                      % (KINDS[self.kind][1], tag))
-            self._item_tag = None
-            self._item_count = 0
+        else:
+            if tag not in self._response_children:
+                _fail('Element %r has invalid child element %r' % (self._response, tag))
             if tag == 'IRETURNVALUE':
                 _check_attrs_only(elem, ())
-                self._item_tag = ''
-        elif depth == 6 and self._item_tag is not None:
-            if tag not in IRETURNVALUE_CHILDREN:
-                _fail('Element IRETURNVALUE has invalid child element %r' % (tag,))
-            if self._item_tag and tag != self._item_tag:
-                _fail('Element IRETURNVALUE has unlike child elements %r and %r'
-                      % (self._item_tag, tag))
-            self._item_tag = tag
-
-    @staticmethod
-    def _check_single_child(elem):
-        parent = elem.getparent()
-        if parent is not None and len(parent) > 1:
+                self._in_ireturnvalue = True
+                self._item_tag = None
+                self._item_count = 0
+        if depth < 5 and len(parent) > 1:
             _fail('Element %r has too many child elements (allowed is one)' % parent.tag)
 
-    def _end_item(self, elem, out):
-        obj = self.converter.dispatch(elem)
-        self._item_count += 1
-        out.append(('item', obj))
-        previous = self._last_item
-        if previous is not None:
-            tail = previous.tail
-            if tail and tail.strip(_BLANK):
-                _fail('Element IRETURNVALUE has unexpected non-blank text content %r' % tail)
-            parent = previous.getparent()
-            if parent is not None:
-                parent.remove(previous)
-        elem.clear(keep_tail=True)
-        self._last_item = elem
-
-    def _end_response_child(self, elem, out):
+    def _end_item(self, elem, parent, out):
         tag = elem.tag
-        if tag == 'IRETURNVALUE':
-            if self._last_item is not None:
-                tail = self._last_item.tail
-                if tail and tail.strip(_BLANK):
-                    _fail('Element IRETURNVALUE has unexpected non-blank text content %r'
-                          % tail)
-            text = elem.text
-            if text and text.strip(_BLANK):
-                _fail('Element IRETURNVALUE has unexpected non-blank text content %r' % text)
-            out.append(('ireturnvalue', self._item_count))
-            self._item_tag = None
-            self._last_item = None
-        elif tag == 'ERROR':
-            out.append(('error', self.converter.error(elem)))
-        elif tag == 'PARAMVALUE':
-            out.append(('param',) + self.converter.paramvalue(elem))
-        elif tag == 'RETURNVALUE':
-            out.append(('return',) + self.converter.returnvalue(elem))
-        elem.clear(keep_tail=True)
-
-    def _end_envelope(self, elem, depth, out):
-        # text between the envelope elements must be blank
-        text = elem.text
+        if self._item_tag is None:
+            self._item_tag = tag
+        elif tag != self._item_tag:
+            _fail('Element IRETURNVALUE has unlike child elements %r and %r'
+                  % (self._item_tag, tag))
+        previous = elem.getprevious()
+        if previous is not None:
+            # converted items are removed; anything left before this one was not expected
+            _fail('Element IRETURNVALUE has unexpected child element %r' % previous.tag)
+        text = parent.text
         if text and text.strip(_BLANK):
-            _fail('Element %r has unexpected non-blank text content %r' % (elem.tag, text))
-        for child in elem:
-            tail = child.tail
-            if tail and tail.strip(_BLANK):
-                _fail('Element %r has unexpected non-blank text content %r' % (elem.tag, tail))
-        if depth < 4 and len(elem) != 1:
-            _fail('Element %r is missing its required child element' % elem.tag)
+            _fail('Element IRETURNVALUE has unexpected non-blank text content %r' % text)
+        tail = elem.tail
+        if tail and tail.strip(_BLANK):
+            _fail('Element IRETURNVALUE has unexpected non-blank text content %r' % tail)
+        out.append(('item', self.converter.dispatch(elem)))
+        self._item_count += 1
+        parent.remove(elem)
+
+    def _end_envelope(self, elem, out):
+        tag = elem.tag
+        depth = self._depth(elem)
+        if depth > 5:
+            return
+        parent = elem.getparent()
+        if depth == 5:
+            if parent.tag != self._response:
+                return
+            if tag == 'IRETURNVALUE':
+                self._end_ireturnvalue(elem, out)
+            elif tag == 'ERROR':
+                out.append(('error', self.converter.error(elem)))
+            elif tag == 'PARAMVALUE':
+                out.append(('param',) + self.converter.paramvalue(elem))
+            elif tag == 'RETURNVALUE':
+                out.append(('return',) + self.converter.returnvalue(elem))
+            elem.clear(keep_tail=True)
+            return
+        # CIM, MESSAGE, SIMPLE*, *RESPONSE: check children and text
+        _check(elem, children=_ENVELOPE_CHILDREN[depth] if depth < 4
+               else self._response_children, attrs=False)
+        if depth < 4:
+            if len(elem) != 1:
+                _fail('Element %r is missing its required child element %s'
+                      % (tag, _ENVELOPE_CHILDREN[depth][0] if depth != 3 else self._response))
+            child = elem[0]
+            if depth == 3 and child.tag != self._response:
+                _fail('Expecting %s element, got %r' % (self._response, child.tag))
         if depth == 1:
             self._finished = True
+
+    def _end_ireturnvalue(self, elem, out):
+        self._in_ireturnvalue = False
+        _check(elem, attrs=False, children=IRETURNVALUE_CHILDREN)
+        leftovers = list(elem)
+        if leftovers:
+            # objects the operation does not expect: convert them so that it can say so
+            first = self._item_tag or leftovers[0].tag
+            for child in leftovers:
+                if child.tag != first:
+                    _fail('Element IRETURNVALUE has unlike child elements %r and %r'
+                          % (first, child.tag))
+                out.append(('item', self.converter.dispatch(child)))
+                self._item_count += 1
+        out.append(('ireturnvalue', self._item_count))
+
+
+_ENVELOPE_TAGS = frozenset(['CIM', 'MESSAGE', 'SIMPLERSP', 'SIMPLEEXPRSP', 'IMETHODRESPONSE',
+                            'METHODRESPONSE', 'EXPMETHODRESPONSE', 'IRETURNVALUE',
+                            'RETURNVALUE', 'PARAMVALUE', 'ERROR'])
+_ENVELOPE_CHILDREN = {1: ('MESSAGE',), 2: ('SIMPLERSP', 'SIMPLEEXPRSP'),
+                      3: ('IMETHODRESPONSE', 'METHODRESPONSE', 'EXPMETHODRESPONSE')}
+_DEFAULT_ITEM_TAGS = ('CLASSNAME', 'VALUE.OBJECTWITHPATH', 'VALUE.OBJECTWITHLOCALPATH',
+                      'VALUE.OBJECT', 'OBJECTPATH', 'QUALIFIER.DECLARATION', 'CLASS',
+                      'INSTANCEPATH', 'VALUE.NAMEDINSTANCE', 'VALUE.INSTANCEWITHPATH')
 
 
 def _check_attrs_only(elem, required):
