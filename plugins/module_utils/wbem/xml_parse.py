@@ -284,8 +284,11 @@ def _blank(text):
     return not text or text.isspace() and not text.strip(_BLANK)
 
 
-def _fast_property(child):
-    """``(name, spec, value)`` of a PROPERTY/PROPERTY.ARRAY with only NAME and TYPE, or None."""
+def _fast_property(child, max_text):
+    """``(name, spec, value)`` of a PROPERTY/PROPERTY.ARRAY with only NAME and TYPE, or None.
+
+    None means "not the simple case": the caller then uses the complete checks.
+    """
     attrib = child.attrib
     if len(attrib) != 2:
         return None
@@ -308,7 +311,11 @@ def _fast_property(child):
         if value_elem.tag != 'VALUE' or len(value_elem):
             return None
         text = value_elem.text
-        return name, _PLAIN_SPECS[ptype], convert(text if text is not None else '')
+        if text is None:
+            text = ''
+        elif len(text) > max_text:
+            return None
+        return name, _PLAIN_SPECS[ptype], convert(text)
     if value_elem.tag != 'VALUE.ARRAY' or not _blank(value_elem.text):
         return None
     values = []
@@ -317,7 +324,11 @@ def _fast_property(child):
             return None
         if item.tag == 'VALUE':
             text = item.text
-            values.append(convert(text if text is not None else ''))
+            if text is None:
+                text = ''
+            elif len(text) > max_text:
+                return None
+            values.append(convert(text))
         elif item.tag == 'VALUE.NULL':
             if not _blank(item.text):
                 return None
@@ -332,6 +343,7 @@ class Converter(object):
 
     def __init__(self, limits=None):
         self.limits = limits or Limits()
+        self._ref_nesting = 0
 
     # -- values
 
@@ -356,7 +368,16 @@ class Converter(object):
         _check(elem)
         child = _one_child(elem, ('CLASSPATH', 'LOCALCLASSPATH', 'CLASSNAME', 'INSTANCEPATH',
                                   'LOCALINSTANCEPATH', 'INSTANCENAME'))
-        return self.dispatch(child)
+        # references nest (a key that is a reference to a path with a reference key ...):
+        # each level is three elements deep, so this bounds the element nesting depth
+        self._ref_nesting += 1
+        try:
+            if self._ref_nesting * 3 > self.limits.max_depth:
+                raise XMLParseError('The XML nesting depth exceeds %d elements'
+                                    % self.limits.max_depth)
+            return self.dispatch(child)
+        finally:
+            self._ref_nesting -= 1
 
     def value_refarray(self, elem):
         _check(elem, children=('VALUE.REFERENCE', 'VALUE.NULL'))
@@ -649,9 +670,7 @@ class Converter(object):
                         _fail('Element %r has more than one value child' % tag)
                     found = True
                     if ctag == 'VALUE':
-                        _check(child, children=(), pcdata=True)
-                        text = child.text
-                        value = unpack_scalar(text if text is not None else '', type_)
+                        value = unpack_scalar(self.value(child), type_)
                     else:
                         value = self.value_array(child)
                         value = [None if item is None else unpack_scalar(item, type_)
@@ -711,6 +730,7 @@ class Converter(object):
             _check(elem, ('CLASSNAME',), (XML_LANG,),
                    children=('QUALIFIER', 'PROPERTY', 'PROPERTY.ARRAY', 'PROPERTY.REFERENCE'))
             classname = elem.get('CLASSNAME')
+        max_text = self.limits.max_text
         names = []
         specs = []
         spec_ids = []
@@ -722,7 +742,7 @@ class Converter(object):
             if not _blank(child.tail):
                 _fail('Element INSTANCE has unexpected non-blank text content %r' % child.tail)
             if tag == 'PROPERTY' or tag == 'PROPERTY.ARRAY':
-                fast = _fast_property(child)
+                fast = _fast_property(child, max_text)
                 if fast is not None:
                     names.append(fast[0])
                     specs.append(fast[1])
@@ -1032,6 +1052,7 @@ class ResponseParser(object):
         self._in_ireturnvalue = False
         self._checked_doctype = False
         self._finished = False
+        self.root = None
 
     def feed(self, data):
         self._size += len(data)
@@ -1058,6 +1079,7 @@ class ResponseParser(object):
         try:
             events = self._events()
             root = self._parser.close()
+            self.root = root
             events.extend(self._events())
         except etree.XMLSyntaxError as exc:
             raise _syntax_error(exc)
