@@ -148,7 +148,7 @@ print(json.dumps({'seconds': elapsed, 'rss_kib': peak[0] - before, 'count': coun
 
 def measure(mode, port, expected, repeat):
     best = None
-    for _ in range(repeat):
+    for _attempt in range(repeat):
         proc = subprocess.run([sys.executable, '-c', CLIENT % {'collections': COLLECTIONS},
                                mode, str(port), CLASSNAME], capture_output=True, text=True,
                               check=False, timeout=3600)
@@ -164,7 +164,7 @@ def measure(mode, port, expected, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--sizes', default='10000,50000')
     parser.add_argument('--repeat', type=int, default=1)
     args = parser.parse_args()

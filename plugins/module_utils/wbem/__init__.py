@@ -19,11 +19,13 @@ Parts: ``cim_types`` (CIM data types), ``cim_obj`` (object model), ``xml_encode`
 The managed host needs the Python package lxml.
 """
 
+import importlib
+
 from ..common.deps import OptionalDependency
 
 LXML = OptionalDependency('lxml', pip='lxml', deb='python3-lxml', rpm='python3-lxml',
                           reason='to parse the CIM-XML responses of WBEM servers')
 try:
-    from lxml import etree as _etree  # noqa: F401  pylint: disable=unused-import
+    importlib.import_module('lxml.etree')
 except ImportError as _exc:
     LXML.failed(_exc)

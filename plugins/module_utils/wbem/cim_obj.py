@@ -531,8 +531,8 @@ class CIMInstanceName(_CIMObject):
             elif isinstance(value, CIMDateTime):
                 text = '"%s"' % value
             else:
-                raise WBEMTypeError('Invalid type %s of keybinding %r' % (builtin_name(value),
-                                                                         key))
+                raise WBEMTypeError('Invalid type %s of keybinding %r'
+                                    % (builtin_name(value), key))
             items.append('%s=%s' % (key, text))
         parts.append(','.join(items))
         return ''.join(parts)
@@ -1213,5 +1213,3 @@ class CIMClass(_CIMObject):
                 'qualifiers=%r, path=%r)'
                 % (self._classname, self.superclass, self._properties, self._methods,
                    self._qualifiers, self._path))
-
-

@@ -82,12 +82,12 @@ class CIMInt(CIMType, int):
             args = args + (kwargs.pop('x'),)
         value = int(*args, **kwargs)
         if value < cls.minvalue or value > cls.maxvalue:
-            raise WBEMValueError('Integer value %d is out of range for CIM type %s (%d..%d)'
+            raise WBEMValueError('Integer value %s is out of range for CIM type %s (%s..%s)'
                                  % (value, cls.cimtype, cls.minvalue, cls.maxvalue))
         return int.__new__(cls, value)
 
     def __repr__(self):
-        return '%s(%d)' % (type(self).__name__, self)
+        return '%s(%s)' % (type(self).__name__, int.__repr__(self))
 
     __str__ = int.__repr__
 
@@ -96,8 +96,8 @@ def _int_type(name, bits, signed):
     low, high = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2 ** bits - 1)
     return type(name, (CIMInt,), {'__slots__': (), 'cimtype': name.lower(),
                                   'minvalue': low, 'maxvalue': high,
-                                  '__doc__': 'CIM %s: an int in %d..%d.' % (name.lower(), low,
-                                                                             high)})
+                                  '__doc__': 'CIM %s: an int in %d..%d.'
+                                             % (name.lower(), low, high)})
 
 
 Uint8 = _int_type('Uint8', 8, False)

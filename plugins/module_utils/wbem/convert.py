@@ -528,4 +528,3 @@ def to_dict(obj):
     if isinstance(obj, (list, tuple)):
         return [to_dict(item) for item in obj]
     return value_to_json(obj)
-

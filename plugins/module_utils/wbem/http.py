@@ -347,8 +347,7 @@ class HTTPTransport(object):
         encoding = response.header('transfer-encoding', '').lower()
         try:
             if 'chunked' in encoding:
-                for chunk in self._iter_chunked(response, chunk_size):
-                    yield chunk
+                yield from self._iter_chunked(response, chunk_size)
             elif response.header('content-length') is not None:
                 try:
                     remaining = int(response.header('content-length'))

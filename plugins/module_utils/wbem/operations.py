@@ -322,12 +322,10 @@ class WBEMConnection(object):
                 self.last_reply_len += len(chunk)
                 if keep is not None:
                     keep.append(chunk)
-                for event in parser.feed(chunk):
-                    yield event
+                yield from parser.feed(chunk)
             if keep is not None:
                 self.last_raw_reply = b''.join(keep)
-            for event in parser.close():
-                yield event
+            yield from parser.close()
             self._check_trailers(response, body)
         except ParseError as exc:
             if exc.request_data is None:
@@ -1015,12 +1013,10 @@ class WBEMConnection(object):
                 else:
                     if use_pull is None:
                         self._pull_state[key] = True
-                    for obj in result[0]:
-                        yield obj
+                    yield from result[0]
                     while not result.eos:
                         result = pull_call(result.context, MaxObjectCount)
-                        for obj in result[0]:
-                            yield obj
+                        yield from result[0]
                     result = None
                     return
             finally:
@@ -1029,8 +1025,7 @@ class WBEMConnection(object):
                         self.CloseEnumeration(result.context)
                     except WBEMError:
                         pass
-        for obj in fallback():
-            yield obj
+        yield from fallback()
 
     @staticmethod
     def _no_filter(operation, FilterQueryLanguage, FilterQuery, ContinueOnError):
@@ -1196,12 +1191,10 @@ class WBEMConnection(object):
                 def generate(first):
                     current = first
                     try:
-                        for inst in current.instances:
-                            yield inst
+                        yield from current.instances
                         while not current.eos:
                             current = self.PullInstances(current.context, MaxObjectCount)
-                            for inst in current.instances:
-                                yield inst
+                            yield from current.instances
                     finally:
                         if not current.eos:
                             try:
@@ -1240,8 +1233,8 @@ def _typed(value, paramtype):
     """Output parameter / return value as pywbem returns them (typed by PARAMTYPE)."""
     if value is None or paramtype is None or paramtype == 'reference':
         return value
-    if isinstance(value, (CIMInstance, CIMClass)) or (
-            isinstance(value, list) and value and isinstance(value[0], (CIMInstance,
-                                                                         CIMClass))):
+    objects = (CIMInstance, CIMClass)
+    if isinstance(value, objects) or (isinstance(value, list) and value
+                                      and isinstance(value[0], objects)):
         return value
     return cimvalue(value, paramtype)

@@ -52,8 +52,8 @@ def test_imethodcall_document():
 def test_keyvalue_types():
     path = CIMInstanceName('C', {'S': 'x', 'B': True, 'U': Uint16(3), 'I': 7, 'F': 1.5,
                                  'D': CIMDateTime('20240101000000.000000+000'),
-                                 'C': Char16('z'), 'R': CIMInstanceName('D', {'K': 'v'},
-                                                                       namespace='n')})
+                                 'C': Char16('z'),
+                                 'R': CIMInstanceName('D', {'K': 'v'}, namespace='n')})
     root = etree.fromstring(enc.instancename_elem(path))
     kv = dict((kb.get('NAME'), kb[0]) for kb in root)
     assert (kv['S'].get('VALUETYPE'), kv['S'].get('TYPE')) == ('string', 'string')

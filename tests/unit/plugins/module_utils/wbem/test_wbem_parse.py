@@ -118,7 +118,7 @@ def test_text_limit_in_property_value():
 def test_depth_limit_of_nested_references():
     inner = '<INSTANCENAME CLASSNAME="C"><KEYBINDING NAME="K"><KEYVALUE>v</KEYVALUE>' \
             '</KEYBINDING></INSTANCENAME>'
-    for _ in range(80):
+    for _level in range(80):
         inner = '<INSTANCENAME CLASSNAME="C"><KEYBINDING NAME="R"><VALUE.REFERENCE>%s' \
                 '</VALUE.REFERENCE></KEYBINDING></INSTANCENAME>' % inner
     body = imethod_response('EnumerateInstanceNames', '<IRETURNVALUE>%s</IRETURNVALUE>' % inner)
