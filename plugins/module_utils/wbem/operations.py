@@ -204,6 +204,9 @@ class WBEMConnection(object):
     :param allow_plain_http_auth: allow sending ``creds`` over ``http://`` (default False).
     :param limits: :class:`~.xml_parse.Limits` for response size, depth and text size.
     :param socket_factory: ``f(address, timeout)`` returning a connected socket.
+
+    ``stats_enabled`` is accepted for compatibility with pywbem and ignored; ``proxies`` must
+    be empty (no proxy is ever used).
     """
 
     def __init__(self, url, creds=None, default_namespace=DEFAULT_NAMESPACE, x509=None,
