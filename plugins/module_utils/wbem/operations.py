@@ -18,6 +18,8 @@ of :mod:`.exceptions` (subclasses of HostsecError).
 
 import base64
 import collections
+import functools
+import gc
 
 from .cim_obj import (CIMClass, CIMClassName, CIMInstance, CIMInstanceName,
                       CIMQualifierDeclaration, cimvalue)
@@ -177,6 +179,26 @@ def _maxobjectcount_iter(value):
     if value is None or value <= 0:
         raise WBEMValueError('MaxObjectCount must be > 0, not %r' % (value,))
     return value
+
+
+def _gc_paused(method):
+    """Run a list-returning operation with the cyclic garbage collector paused.
+
+    The parsed objects hold no reference cycles, but a result of many thousands of objects
+    makes every full collection that happens while the list grows re-scan all of them; the
+    collector is switched back on (if it was on) when the operation returns or fails.
+    Generators (Iter*) are not wrapped: they must not change the state for their caller.
+    """
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+    return wrapper
 
 
 def _expect(objects, types, what):
@@ -439,6 +461,7 @@ class WBEMConnection(object):
 
     # ------------------------------------------------------------ instances
 
+    @_gc_paused
     def EnumerateInstances(self, ClassName, namespace=None, LocalOnly=None,
                            DeepInheritance=None, IncludeQualifiers=None,
                            IncludeClassOrigin=None, PropertyList=None):
@@ -472,6 +495,7 @@ class WBEMConnection(object):
                 inst.path.host = host
             yield inst
 
+    @_gc_paused
     def EnumerateInstanceNames(self, ClassName, namespace=None):
         """List of :class:`CIMInstanceName` of a class and its subclasses."""
         return list(self._enum_instance_names(ClassName, namespace))
@@ -576,6 +600,7 @@ class WBEMConnection(object):
             return _expect(objects, CIMInstanceName, 'CIMInstanceName')
         return _expect(objects, CIMClassName, 'CIMClassName')
 
+    @_gc_paused
     def Associators(self, ObjectName, AssocClass=None, ResultClass=None, Role=None,
                     ResultRole=None, IncludeQualifiers=None, IncludeClassOrigin=None,
                     PropertyList=None):
@@ -593,6 +618,7 @@ class WBEMConnection(object):
             ('PropertyList', _propertylist_arg(PropertyList))])
         return self._assoc_result(events, target)
 
+    @_gc_paused
     def AssociatorNames(self, ObjectName, AssocClass=None, ResultClass=None, Role=None,
                         ResultRole=None):
         """Paths of the associated instances or classes."""
@@ -605,6 +631,7 @@ class WBEMConnection(object):
             ('ResultRole', _string_arg(ResultRole, 'ResultRole'))])
         return self._assoc_names_result(events, target)
 
+    @_gc_paused
     def References(self, ObjectName, ResultClass=None, Role=None, IncludeQualifiers=None,
                    IncludeClassOrigin=None, PropertyList=None):
         """Association instances (or classes) that refer to ``ObjectName``."""
@@ -618,6 +645,7 @@ class WBEMConnection(object):
             ('PropertyList', _propertylist_arg(PropertyList))])
         return self._assoc_result(events, target)
 
+    @_gc_paused
     def ReferenceNames(self, ObjectName, ResultClass=None, Role=None):
         """Paths of the association instances (or classes) that refer to ``ObjectName``."""
         namespace = self._namespace_of(ObjectName, 'ObjectName')
@@ -669,6 +697,7 @@ class WBEMConnection(object):
             raise error
         return return_value, out
 
+    @_gc_paused
     def ExecQuery(self, QueryLanguage, Query, namespace=None):
         """Instances that match ``Query`` in ``QueryLanguage`` (e.g. ``DMTF:CQL``, ``WQL``)."""
         namespace = _namespace_arg(namespace) or self._default_namespace
@@ -684,6 +713,7 @@ class WBEMConnection(object):
 
     # ------------------------------------------------------------ classes
 
+    @_gc_paused
     def EnumerateClasses(self, namespace=None, ClassName=None, DeepInheritance=None,
                          LocalOnly=None, IncludeQualifiers=None, IncludeClassOrigin=None):
         """Subclasses of ``ClassName`` (top-level classes without it) as :class:`CIMClass`."""
@@ -701,6 +731,7 @@ class WBEMConnection(object):
             klass.path = CIMClassName(klass.classname, host=self.host, namespace=namespace)
         return classes
 
+    @_gc_paused
     def EnumerateClassNames(self, namespace=None, ClassName=None, DeepInheritance=None):
         """Names (strings) of the subclasses of ``ClassName`` (or of the top-level classes)."""
         if namespace is None and isinstance(ClassName, CIMClassName):
@@ -759,6 +790,7 @@ class WBEMConnection(object):
 
     # ------------------------------------------------------------ qualifier declarations
 
+    @_gc_paused
     def EnumerateQualifiers(self, namespace=None):
         """All :class:`CIMQualifierDeclaration` of a namespace."""
         namespace = _namespace_arg(namespace) or self._default_namespace
@@ -847,6 +879,7 @@ class WBEMConnection(object):
                 ('ContinueOnError', _bool_arg(ContinueOnError, 'ContinueOnError')),
                 ('MaxObjectCount', _maxobjectcount_pull(MaxObjectCount))]
 
+    @_gc_paused
     def OpenEnumerateInstances(self, ClassName, namespace=None, DeepInheritance=None,
                                IncludeClassOrigin=None, PropertyList=None,
                                FilterQueryLanguage=None, FilterQuery=None,
@@ -865,6 +898,7 @@ class WBEMConnection(object):
         return self._pull_result(self._pull_events('OpenEnumerateInstances', namespace,
                                                    params), namespace)
 
+    @_gc_paused
     def OpenEnumerateInstancePaths(self, ClassName, namespace=None, FilterQueryLanguage=None,
                                    FilterQuery=None, OperationTimeout=None,
                                    ContinueOnError=None, MaxObjectCount=None):
@@ -888,6 +922,7 @@ class WBEMConnection(object):
         return self._pull_result(self._pull_events(methodname, namespace, params), namespace,
                                  paths=paths)
 
+    @_gc_paused
     def OpenAssociatorInstances(self, InstanceName, AssocClass=None, ResultClass=None,
                                 Role=None, ResultRole=None, IncludeClassOrigin=None,
                                 PropertyList=None, FilterQueryLanguage=None, FilterQuery=None,
@@ -903,6 +938,7 @@ class WBEMConnection(object):
             ('PropertyList', _propertylist_arg(PropertyList))], False, FilterQueryLanguage,
             FilterQuery, OperationTimeout, ContinueOnError, MaxObjectCount)
 
+    @_gc_paused
     def OpenAssociatorInstancePaths(self, InstanceName, AssocClass=None, ResultClass=None,
                                     Role=None, ResultRole=None, FilterQueryLanguage=None,
                                     FilterQuery=None, OperationTimeout=None,
@@ -915,6 +951,7 @@ class WBEMConnection(object):
             ('ResultRole', _string_arg(ResultRole, 'ResultRole'))], True, FilterQueryLanguage,
             FilterQuery, OperationTimeout, ContinueOnError, MaxObjectCount)
 
+    @_gc_paused
     def OpenReferenceInstances(self, InstanceName, ResultClass=None, Role=None,
                                IncludeClassOrigin=None, PropertyList=None,
                                FilterQueryLanguage=None, FilterQuery=None,
@@ -928,6 +965,7 @@ class WBEMConnection(object):
             ('PropertyList', _propertylist_arg(PropertyList))], False, FilterQueryLanguage,
             FilterQuery, OperationTimeout, ContinueOnError, MaxObjectCount)
 
+    @_gc_paused
     def OpenReferenceInstancePaths(self, InstanceName, ResultClass=None, Role=None,
                                    FilterQueryLanguage=None, FilterQuery=None,
                                    OperationTimeout=None, ContinueOnError=None,
@@ -938,6 +976,7 @@ class WBEMConnection(object):
             ('Role', _string_arg(Role, 'Role'))], True, FilterQueryLanguage, FilterQuery,
             OperationTimeout, ContinueOnError, MaxObjectCount)
 
+    @_gc_paused
     def OpenQueryInstances(self, FilterQueryLanguage, FilterQuery, namespace=None,
                            ReturnQueryResultClass=None, OperationTimeout=None,
                            ContinueOnError=None, MaxObjectCount=None):
@@ -976,14 +1015,17 @@ class WBEMConnection(object):
             ('EnumerationContext', context[0]), ('MaxObjectCount', MaxObjectCount)])
         return self._pull_result(events, namespace, paths=paths)
 
+    @_gc_paused
     def PullInstancesWithPath(self, context, MaxObjectCount):
         """Next instances (with paths) of an open enumeration."""
         return self._pull('PullInstancesWithPath', context, MaxObjectCount)
 
+    @_gc_paused
     def PullInstancePaths(self, context, MaxObjectCount):
         """Next instance paths of an open enumeration."""
         return self._pull('PullInstancePaths', context, MaxObjectCount, paths=True)
 
+    @_gc_paused
     def PullInstances(self, context, MaxObjectCount):
         """Next instances (without paths) of an open query enumeration."""
         return self._pull('PullInstances', context, MaxObjectCount)

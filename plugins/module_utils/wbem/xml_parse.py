@@ -284,28 +284,37 @@ def _blank(text):
     return not text or text.isspace() and not text.strip(_BLANK)
 
 
+_NAME_TYPE = ['NAME', 'TYPE']
+_TYPE_NAME = ['TYPE', 'NAME']
+
+
 def _fast_property(child, max_text):
     """``(name, spec, value)`` of a PROPERTY/PROPERTY.ARRAY with only NAME and TYPE, or None.
 
-    None means "not the simple case": the caller then uses the complete checks.
+    None means "not the simple case": the caller then uses the complete checks. This is the
+    hot path of large enumerations, hence the unrolled checks.
     """
-    attrib = child.attrib
-    if len(attrib) != 2:
+    keys = child.keys()
+    if keys == _NAME_TYPE:
+        name, ptype = child.values()
+    elif keys == _TYPE_NAME:
+        ptype, name = child.values()
+    else:
         return None
-    ptype = attrib.get('TYPE')
-    name = attrib.get('NAME')
     convert = SCALAR_CONVERTERS.get(ptype)
-    if name is None or convert is None:
+    if convert is None:
         return None
-    if not _blank(child.text):
+    text = child.text
+    if text and (not text.isspace() or text.strip(_BLANK)):
         return None
-    count = len(child)
-    if count == 0:
+    kids = child[:]
+    if not kids:
         return name, (_PLAIN_SPECS if child.tag == 'PROPERTY' else _ARRAY_SPECS)[ptype], None
-    if count != 1:
+    if len(kids) != 1:
         return None
-    value_elem = child[0]
-    if value_elem.attrib or not _blank(value_elem.tail):
+    value_elem = kids[0]
+    tail = value_elem.tail
+    if value_elem.keys() or tail and (not tail.isspace() or tail.strip(_BLANK)):
         return None
     if child.tag == 'PROPERTY':
         if value_elem.tag != 'VALUE' or len(value_elem):
@@ -320,7 +329,7 @@ def _fast_property(child, max_text):
         return None
     values = []
     for item in value_elem:
-        if item.attrib or len(item) or not _blank(item.tail):
+        if item.keys() or len(item) or not _blank(item.tail):
             return None
         if item.tag == 'VALUE':
             text = item.text
@@ -733,20 +742,19 @@ class Converter(object):
         max_text = self.limits.max_text
         names = []
         specs = []
-        spec_ids = []
         values = []
         quals = None
         complex_props = None
         for child in elem:
             tag = child.tag
-            if not _blank(child.tail):
-                _fail('Element INSTANCE has unexpected non-blank text content %r' % child.tail)
+            tail = child.tail
+            if tail and (not tail.isspace() or tail.strip(_BLANK)):
+                _fail('Element INSTANCE has unexpected non-blank text content %r' % tail)
             if tag == 'PROPERTY' or tag == 'PROPERTY.ARRAY':
                 fast = _fast_property(child, max_text)
                 if fast is not None:
                     names.append(fast[0])
                     specs.append(fast[1])
-                    spec_ids.append(id(fast[1]))
                     values.append(fast[2])
                     continue
             elif tag == 'QUALIFIER':
@@ -763,15 +771,22 @@ class Converter(object):
                 complex_props[len(names)] = pquals
             names.append(child.get('NAME'))
             specs.append(spec)
-            spec_ids.append(id(spec))
             values.append(value)
-        if complex_props is None and len(set(name.lower() for name in names)) == len(names):
-            key = (tuple(names), tuple(spec_ids))
+        layout = None
+        if complex_props is None:
+            # one layout per property name list; its specs must be the same objects (they
+            # are interned), else the layout is replaced
+            key = tuple(names)
+            specs = tuple(specs)
             layout = _LAYOUT_CACHE.get(key)
-            if layout is None:
+            if layout is None or layout.specs != specs:
                 if len(_LAYOUT_CACHE) > 5000:
                     _LAYOUT_CACHE.clear()
-                layout = _LAYOUT_CACHE[key] = _layout_for(key[0], tuple(specs))
+                if len(set(name.lower() for name in names)) == len(names):
+                    layout = _LAYOUT_CACHE[key] = _layout_for(key, specs)
+                else:
+                    layout = None  # duplicate names: the last one wins, as in a dict
+        if layout is not None:
             inst = CIMInstance._compact(classname, layout, values)  # pylint: disable=protected-access
         else:
             props = NocaseDict()
