@@ -8,9 +8,9 @@ missing=$("$bindep" -b -f bindep.txt test || true)
 if [ -z "$missing" ]; then
     exit 0
 fi
-echo "installing system packages:" $missing
+echo "installing system packages:" "$missing"
 if [ "$(id -u)" != 0 ]; then
-    echo "error: these packages are missing and installing them needs root:" $missing >&2
+    echo "error: these packages are missing and installing them needs root:" "$missing" >&2
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -28,6 +28,6 @@ apt-get -o DPkg::Lock::Timeout=600 update -qq
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing
 still=$("$bindep" -b -f bindep.txt test || true)
 if [ -n "$still" ]; then
-    echo "error: still missing after apt-get install:" $still >&2
+    echo "error: still missing after apt-get install:" "$still" >&2
     exit 1
 fi

@@ -41,6 +41,30 @@ DEFAULT_TIMEOUT = 30
 DEFAULT_ITER_MAXOBJECTCOUNT = 1000
 CIMOM_PATH = '/cimom'
 
+# The IRETURNVALUE children each operation returns (DSP0200); they are converted and released
+# one by one while the response arrives. Others are converted at the end of IRETURNVALUE, so
+# that the operation can report them.
+_WITH_PATH = ('VALUE.OBJECTWITHPATH', 'VALUE.OBJECTWITHLOCALPATH', 'VALUE.OBJECT')
+ITEM_TAGS = {
+    'EnumerateInstances': ('VALUE.NAMEDINSTANCE', 'VALUE.INSTANCEWITHPATH'),
+    'EnumerateInstanceNames': ('INSTANCENAME',),
+    'GetInstance': ('INSTANCE',),
+    'CreateInstance': ('INSTANCENAME',),
+    'Associators': _WITH_PATH, 'References': _WITH_PATH, 'ExecQuery': _WITH_PATH,
+    'AssociatorNames': ('OBJECTPATH',), 'ReferenceNames': ('OBJECTPATH',),
+    'EnumerateClasses': ('CLASS',), 'GetClass': ('CLASS',),
+    'EnumerateClassNames': ('CLASSNAME',),
+    'EnumerateQualifiers': ('QUALIFIER.DECLARATION',), 'GetQualifier': ('QUALIFIER.DECLARATION',),
+    'OpenEnumerateInstances': ('VALUE.INSTANCEWITHPATH',),
+    'OpenAssociatorInstances': ('VALUE.INSTANCEWITHPATH',),
+    'OpenReferenceInstances': ('VALUE.INSTANCEWITHPATH',),
+    'PullInstancesWithPath': ('VALUE.INSTANCEWITHPATH',),
+    'OpenEnumerateInstancePaths': ('INSTANCEPATH',),
+    'OpenAssociatorInstancePaths': ('INSTANCEPATH',),
+    'OpenReferenceInstancePaths': ('INSTANCEPATH',), 'PullInstancePaths': ('INSTANCEPATH',),
+    'OpenQueryInstances': ('INSTANCE',), 'PullInstances': ('INSTANCE',),
+}
+
 pull_inst_result_tuple = collections.namedtuple('pull_inst_result_tuple',
                                                 ['instances', 'eos', 'context'])
 pull_path_result_tuple = collections.namedtuple('pull_path_result_tuple',
@@ -326,7 +350,7 @@ class WBEMConnection(object):
             headers.append(('Authorization', 'Basic %s' % token))
         return headers
 
-    def _exchange(self, body, cimxml_headers, kind, methodname):
+    def _exchange(self, body, cimxml_headers, kind, methodname, item_tags=None):
         """Send a request; yield the parser events of the response as they arrive."""
         if self._busy:
             # a previous generator was abandoned mid-response: start on a fresh connection
@@ -341,7 +365,7 @@ class WBEMConnection(object):
                                                body)
             self.last_http_request = self._transport.last_request
             self._check_response(response, body)
-            parser = ResponseParser(kind, methodname, self.limits)
+            parser = ResponseParser(kind, methodname, self.limits, item_tags=item_tags)
             keep = [] if self.debug else None
             for chunk in response.iter_body():
                 self.last_reply_len += len(chunk)
@@ -416,7 +440,8 @@ class WBEMConnection(object):
         headers = [('CIMOperation', 'MethodCall'), ('CIMMethod', methodname),
                    ('CIMObject', cimobject_header(namespace))]
         error = None
-        for event in self._exchange(body, headers, 'imethod', methodname):
+        for event in self._exchange(body, headers, 'imethod', methodname,
+                                    ITEM_TAGS.get(methodname)):
             kind = event[0]
             if kind == 'error':
                 error = event[1]
@@ -580,6 +605,39 @@ class WBEMConnection(object):
         namespace = self._namespace_of(InstanceName, 'InstanceName')
         path = _instancename_arg(InstanceName, 'InstanceName', required=True)
         self._imethod_void('DeleteInstance', namespace, [('InstanceName', path)])
+
+    def GetProperty(self, InstanceName, PropertyName):
+        """The value of one property (DSP0200 GetProperty, deprecated but still served).
+
+        CIM-XML carries this value without its type: a string, a list of strings (``None``
+        for NULL items) or a :class:`CIMInstanceName` for a reference; ``None`` for NULL.
+        pywbem has no such method; use GetInstance with a PropertyList where you can.
+        """
+        namespace = self._namespace_of(InstanceName, 'InstanceName')
+        path = _instancename_arg(InstanceName, 'InstanceName', required=True)
+        items = self._imethod_items('GetProperty', namespace, [
+            ('InstanceName', path),
+            ('PropertyName', _string_arg(PropertyName, 'PropertyName', required=True))])
+        if len(items) > 1:
+            raise CIMXMLParseError('GetProperty returned %d values' % len(items))
+        value = items[0] if items else None
+        if value is not None and not isinstance(value, (str, list, CIMInstanceName)):
+            raise CIMXMLParseError('Expecting a property value, got %s object'
+                                   % type(value).__name__)
+        return value
+
+    def SetProperty(self, InstanceName, PropertyName, NewValue=None):
+        """Set one property (DSP0200 SetProperty); ``NewValue`` as for InvokeMethod
+        parameters (typed values, a path for a reference, a list for an array, None for
+        NULL)."""
+        namespace = self._namespace_of(InstanceName, 'InstanceName')
+        path = _instancename_arg(InstanceName, 'InstanceName', required=True)
+        if isinstance(NewValue, (CIMClassName, CIMInstanceName)):
+            NewValue = xml_encode.ReferenceValue(NewValue)
+        self._imethod_void('SetProperty', namespace, [
+            ('InstanceName', path),
+            ('PropertyName', _string_arg(PropertyName, 'PropertyName', required=True)),
+            ('NewValue', NewValue)])
 
     # ------------------------------------------------------------ associations
 

@@ -293,8 +293,17 @@ def class_elem(klass):
         + [method_elem(m) for m in klass.methods.values()]))
 
 
+class ReferenceValue(object):
+    """Marks a path that is sent as a reference value (VALUE.REFERENCE), not as a name."""
+
+    def __init__(self, path):
+        self.path = path
+
+
 def iparam_value(value):
     """The child element of an IPARAMVALUE for an operation parameter value."""
+    if isinstance(value, ReferenceValue):
+        return element('VALUE.REFERENCE', (), reference_elem(value.path))
     if isinstance(value, CIMClassName):
         return classpath_elem(value)
     if isinstance(value, CIMInstanceName):

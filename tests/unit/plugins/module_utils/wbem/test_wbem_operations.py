@@ -162,3 +162,37 @@ def test_invalid_arguments_are_our_error_classes():
         conn.GetInstance('T_Node')
     with pytest.raises(exc.WBEMValueError):
         conn.PullInstances(None, 5)
+
+
+def test_get_and_set_property():
+    conn, wire = connection(
+        http_response(imethod_response('GetProperty', '<IRETURNVALUE><VALUE>42</VALUE>'
+                                                      '</IRETURNVALUE>')),
+        http_response(imethod_response('GetProperty', '<IRETURNVALUE><VALUE.ARRAY><VALUE>a'
+                                                      '</VALUE><VALUE.NULL/></VALUE.ARRAY>'
+                                                      '</IRETURNVALUE>')),
+        http_response(imethod_response('GetProperty', '')),
+        http_response(imethod_response('SetProperty', '')),
+        http_response(imethod_response('SetProperty', '')))
+    assert conn.GetProperty(PATH, 'Size') == '42'
+    assert conn.GetProperty(PATH, 'Tags') == ['a', None]
+    assert conn.GetProperty(PATH, 'Empty') is None
+    conn.SetProperty(PATH, 'Owner', CIMInstanceName('T_User', {'Name': 'u'}))
+    conn.SetProperty(PATH, 'Note')
+    set_ref = etree.fromstring(wire.bodies()[3])
+    assert set_ref.find('.//IPARAMVALUE[@NAME="NewValue"]/VALUE.REFERENCE/INSTANCENAME') \
+        is not None
+    assert etree.fromstring(wire.bodies()[4]).find('.//IPARAMVALUE[@NAME="NewValue"]') is None
+
+
+def test_instance_names_are_streamed_one_by_one():
+    names = ''.join('<INSTANCENAME CLASSNAME="T_Node"><KEYBINDING NAME="Id"><KEYVALUE '
+                    'VALUETYPE="numeric">%d</KEYVALUE></KEYBINDING></INSTANCENAME>' % i
+                    for i in range(300))
+    conn, _wire = connection(http_response(imethod_response(
+        'EnumerateInstanceNames', '<IRETURNVALUE>%s</IRETURNVALUE>' % names)),
+        use_pull_operations=False)
+    seen = []
+    for path in conn.IterEnumerateInstancePaths('T_Node'):
+        seen.append(path['Id'])
+    assert seen == list(range(300))
