@@ -23,6 +23,7 @@ export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help venv sysdeps collection install test demo lint sanity units integration molecule \
+        conformance \
         docs-lint docs bench clean distclean
 
 help:
@@ -30,6 +31,7 @@ help:
 	@echo "make test       run every test (ends with pytest's summary line)"
 	@echo "make lint       static checks only: ansible-test sanity, antsibull-docs lint, ansible-lint"
 	@echo "make units | integration | molecule   one group of tests"
+	@echo "make conformance  pywbem's recorded CIM-XML cases against the WBEM client"
 	@echo "make docs       HTML documentation into docs/build/html"
 	@echo "make bench      run the benchmarks under benchmarks/"
 	@echo "make clean      remove build output (make distclean also removes .venv)"
@@ -81,6 +83,10 @@ install: venv
 
 demo: install collection
 	$(BIN)/python tools/demo.py --collections-path $(CURDIR)/$(VENV)/collections
+
+# pywbem's recorded CIM-XML cases replayed against our WBEM client (also part of `make test`).
+conformance: venv collection
+	$(BIN)/python tests/conformance/pywbem_cases.py
 
 docs: venv collection
 	tools/build_docs.sh $(BUILD)/docsite docs/build

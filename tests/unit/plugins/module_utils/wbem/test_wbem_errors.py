@@ -1,0 +1,183 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Errors: classes and names, HTTP statuses, trailers, network failures, TLS settings."""
+
+import socket
+import ssl
+
+import pytest
+
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import (
+    HostsecError, format_error)
+from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem import exceptions as exc
+from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.cim_obj import CIMInstanceName
+from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.http import (
+    make_ssl_context, parse_url)
+from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.operations import WBEMConnection
+
+from wbem_helpers import (CannedServer, connection, enum_response, http_response,
+                          imethod_response)
+
+ERROR_BODY = imethod_response('GetInstance', '<ERROR CODE="6" DESCRIPTION="No such thing">'
+                                             '<INSTANCE CLASSNAME="CIM_Error"><PROPERTY '
+                                             'NAME="Message" TYPE="string"><VALUE>gone</VALUE>'
+                                             '</PROPERTY></INSTANCE></ERROR>')
+PATH = CIMInstanceName('C', {'K': 'v'})
+
+
+def test_every_error_is_a_hostsec_error_with_a_name():
+    for cls in (exc.WBEMConnectionError, exc.WBEMTimeoutError, exc.AuthError, exc.ParseError,
+                exc.XMLParseError, exc.CIMXMLParseError, exc.HeaderParseError,
+                exc.VersionError):
+        error = cls('message')
+        assert isinstance(error, HostsecError) and error.error_name
+    assert exc.HTTPError(500, 'Error').error_name == 'HTTP_500'
+    assert exc.status_name(6) == 'CIM_ERR_NOT_FOUND' and exc.status_name(99) == 'CIM_ERR_99'
+
+
+def test_cim_error():
+    conn, _wire = connection(http_response(ERROR_BODY))
+    with pytest.raises(exc.CIMError) as info:
+        conn.GetInstance(PATH)
+    error = info.value
+    assert (error.status_code, error.status_code_name, error.error_name) == (
+        6, 'CIM_ERR_NOT_FOUND', 'CIM_ERR_NOT_FOUND')
+    assert error.status_description == 'No such thing'
+    assert error.instances[0]['Message'] == 'gone'
+    assert format_error(error) == 'CIMError: CIM_ERR_NOT_FOUND: No such thing'
+    assert error.to_dict()['status_code'] == 6
+
+
+def test_cim_error_without_description():
+    conn, _wire = connection(http_response(imethod_response('GetInstance',
+                                                            '<ERROR CODE="2"/>')))
+    with pytest.raises(exc.CIMError) as info:
+        conn.GetInstance(PATH)
+    assert 'not available' in str(info.value)
+
+
+def test_http_401_is_an_auth_error_and_leaks_no_password():
+    conn, _wire = connection(http_response(b'', status=401, reason='Unauthorized',
+                                           headers={'WWW-Authenticate': 'Basic realm="x"'}),
+                             creds=('admin', 's3cret'), allow_plain_http_auth=True)
+    with pytest.raises(exc.AuthError) as info:
+        conn.GetInstance(PATH)
+    assert info.value.error_name == 'HTTP_401'
+    assert 's3cret' not in str(info.value) and 's3cret' not in repr(info.value.to_dict())
+
+
+def test_http_error_with_cimerror_and_pegasus_detail():
+    conn, _wire = connection(http_response(b'', status=400, reason='Bad Request', headers={
+        'CIMError': 'request-not-valid', 'PGErrorDetail': 'bad%20thing'}))
+    with pytest.raises(exc.HTTPError) as info:
+        conn.GetInstance(PATH)
+    error = info.value
+    assert (error.status, error.cimerror, error.cimdetails) == (
+        400, 'request-not-valid', {'PGErrorDetail': 'bad thing'})
+    assert 'request-not-valid' in str(error)
+
+
+def test_chunked_response_with_error_trailers():
+    body = enum_response(3)
+    conn, _wire = connection(http_response(body, chunked=True, trailers={
+        'CIMStatusCode': '1', 'CIMStatusCodeDescription': 'provider%20crashed'}))
+    with pytest.raises(exc.CIMError) as info:
+        conn.EnumerateInstances('T_Node')
+    assert info.value.status_code == 1 and info.value.status_description == 'provider crashed'
+    conn, _wire = connection(http_response(body, chunked=True,
+                                           trailers={'CIMStatusCode': '0'}))
+    assert len(conn.EnumerateInstances('T_Node')) == 3
+
+
+def test_password_over_plain_http_is_refused():
+    with pytest.raises(exc.WBEMValueError) as info:
+        WBEMConnection('http://127.0.0.1', creds=('u', 'secret'))
+    assert info.value.error_name == 'INSECURE_AUTH' and 'secret' not in str(info.value)
+    WBEMConnection('http://127.0.0.1', creds=('u', 'p'), allow_plain_http_auth=True)
+    WBEMConnection('https://127.0.0.1', creds=('u', 'p'))
+
+
+def test_url_parsing():
+    assert parse_url('https://srv') == ('https', 'srv', 5989)
+    assert parse_url('http://srv') == ('http', 'srv', 5988)
+    assert parse_url('srv:1234') == ('https', 'srv', 1234)
+    assert parse_url('https://[::1]:5') == ('https', '::1', 5)
+    for bad in ('ftp://srv', 'https://srv/path', 'https://u:p@srv', '', 'https://srv:x'):
+        with pytest.raises(exc.WBEMValueError):
+            parse_url(bad)
+
+
+def _free_port():
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def test_connection_refused():
+    conn = WBEMConnection('http://127.0.0.1:%d' % _free_port(), timeout=5)
+    with pytest.raises(exc.WBEMConnectionError) as info:
+        conn.EnumerateInstances('C')
+    assert info.value.error_name == 'ECONNREFUSED'
+    assert not isinstance(info.value, exc.WBEMTimeoutError)
+
+
+def test_read_timeout():
+    with CannedServer(reply=None) as server:
+        conn = WBEMConnection('http://127.0.0.1:%d' % server.port, timeout=0.5)
+        with pytest.raises(exc.WBEMTimeoutError) as info:
+            conn.EnumerateInstances('C')
+    assert info.value.error_name == 'TIMEOUT'
+
+
+def test_connection_closed_without_response():
+    with CannedServer(reply=b'', close=True) as server:
+        conn = WBEMConnection('http://127.0.0.1:%d' % server.port, timeout=5)
+        with pytest.raises(exc.WBEMConnectionError) as info:
+            conn.EnumerateInstances('C')
+    assert info.value.error_name in ('CONNECTION_CLOSED', 'ECONNRESET')
+
+
+def test_garbage_instead_of_http():
+    conn, _wire = connection(b'SSH-2.0-OpenSSH_9.2\r\n\r\n')
+    with pytest.raises(exc.WBEMConnectionError) as info:
+        conn.EnumerateInstances('C')
+    assert info.value.error_name == 'BAD_HTTP_RESPONSE'
+
+
+def test_tls_to_a_plain_server_fails_cleanly():
+    with CannedServer(reply=http_response(enum_response(1))) as server:
+        conn = WBEMConnection('https://127.0.0.1:%d' % server.port, timeout=5)
+        with pytest.raises(exc.WBEMConnectionError) as info:
+            conn.EnumerateInstances('T_Node')
+    assert info.value.error_name in ('SSL_ERROR', 'ECONNRESET', 'CONNECTION_ERROR')
+
+
+def test_ssl_context_defaults_and_ca_precedence(tmp_path):
+    context = make_ssl_context(environ={})
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert make_ssl_context(validate_certs=False, environ={}).verify_mode == ssl.CERT_NONE
+    bogus = tmp_path / 'bogus.pem'
+    bogus.write_text('not a certificate')
+    # REQUESTS_CA_BUNDLE is used when nothing explicit is given ...
+    with pytest.raises(exc.WBEMConnectionError) as info:
+        make_ssl_context(environ={'REQUESTS_CA_BUNDLE': str(bogus)})
+    assert info.value.error_name == 'CA_CERTS_ERROR'
+    with pytest.raises(exc.WBEMConnectionError):
+        make_ssl_context(environ={'CURL_CA_BUNDLE': str(bogus)})
+    # ... but an explicit CA wins over it
+    good = ssl.get_default_verify_paths().cafile
+    if good:
+        make_ssl_context(ca_certs=good, environ={'REQUESTS_CA_BUNDLE': str(bogus)})
+    make_ssl_context(ca_certs=str(tmp_path), environ={'REQUESTS_CA_BUNDLE': str(bogus)})
+    with pytest.raises(exc.WBEMConnectionError) as info:
+        make_ssl_context(cert_file=str(bogus), environ={})
+    assert info.value.error_name == 'CLIENT_CERT_ERROR'
+
+
+def test_proxies_are_refused_and_timeout_checked():
+    with pytest.raises(exc.WBEMValueError):
+        WBEMConnection('https://srv', proxies={'https': 'http://proxy:3128'})
+    with pytest.raises(exc.WBEMValueError):
+        WBEMConnection('https://srv', timeout=0)
