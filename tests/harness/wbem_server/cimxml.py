@@ -625,10 +625,23 @@ def _typed_parameter(name, paramtype, value, decl, namespace):
     is_array = isinstance(value, list) if value is not None else (decl.is_array if decl is not None else False)
     try:
         if value is not None and cimtype != 'reference' and embedded is None:
-            value = cimvalue(value, cimtype)
+            value = _unpack(value, cimtype)
         return CIMParameter(name, cimtype, value=value, is_array=is_array, embedded_object=embedded)
     except (ValueError, TypeError) as exc:
         raise CIMError(CIM_ERR_INVALID_PARAMETER, 'parameter %s: %s' % (name, exc))
+
+
+def _unpack(value, cimtype):
+    """CIM-XML VALUE text (or a list of them) as a typed value. Not pywbem.cimvalue(), which
+    turns the string 'FALSE' into True."""
+    if isinstance(value, list):
+        return [_unpack(item, cimtype) for item in value]
+    if not isinstance(value, str):
+        return cimvalue(value, cimtype)
+    try:
+        return TupleParser().unpack_single_value(value, cimtype)
+    except pywbem.CIMXMLParseError as exc:
+        raise ValueError(str(exc))
 
 
 # -- responses -------------------------------------------------------------------------------
@@ -645,12 +658,28 @@ def _instance_xml(instance):
     return instance.tocimxml(ignore_path=True)
 
 
+_SCOPES = ('CLASS', 'ASSOCIATION', 'INDICATION', 'PROPERTY', 'REFERENCE', 'METHOD', 'PARAMETER')
+
+
+def _qualifier_declaration_xml(decl):
+    """DSP0201 SCOPE has no ANY attribute: Scope(any) is every scope set."""
+    decl = decl.copy()
+    scopes = {name.upper(): bool(value) for name, value in (decl.scopes or {}).items()}
+    every = scopes.pop('ANY', False)
+    decl.scopes = {name: every or scopes.get(name, False) for name in _SCOPES}
+    return decl.tocimxml()
+
+
 def _ireturn_children(op, result, namespace, hostname):
     # pylint: disable=too-many-return-statements
-    if op in ('GetClass', 'GetQualifier'):
+    if op == 'GetClass':
         return [result.tocimxml()]
-    if op in ('EnumerateClasses', 'EnumerateQualifiers'):
+    if op == 'EnumerateClasses':
         return [obj.tocimxml() for obj in result]
+    if op == 'GetQualifier':
+        return [_qualifier_declaration_xml(result)]
+    if op == 'EnumerateQualifiers':
+        return [_qualifier_declaration_xml(obj) for obj in result]
     if op == 'EnumerateClassNames':
         return [_cim_xml.CLASSNAME(name) for name in result]
     if op == 'GetInstance':
@@ -731,9 +760,19 @@ def _method_children(result):
     return children
 
 
+_EMPTY_ELEMENT = re.compile(r'<([A-Za-z][A-Za-z0-9_.]*)([^<>]*?)/>')
+
+
 def _xml_document(response_element, message_id):
     cim = _cim_xml.CIM(_cim_xml.MESSAGE(_cim_xml.SIMPLERSP(response_element), message_id, '1.0'), '2.0', '2.0')
     return '<?xml version="1.0" encoding="utf-8" ?>\n' + cim.toxml()
+
+
+def expand_empty_elements(text):
+    """``<X a="1"/>`` -> ``<X a="1"></X>``, the way OpenPegasus and SFCB write empty elements
+    (sblim-wbemcli cannot parse the short form). Attribute values never contain a raw ``>``:
+    minidom escapes it."""
+    return _EMPTY_ELEMENT.sub(r'<\1\2></\1>', text)
 
 
 _NS_PATH = re.compile(r'<LOCALNAMESPACEPATH>((?:\s*<NAMESPACE NAME="[^"]*"\s*/>)+)\s*</LOCALNAMESPACEPATH>')

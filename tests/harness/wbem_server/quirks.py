@@ -27,6 +27,10 @@ Quirks (see :data:`QUIRKS`):
 ``single_namespace_element``
     namespace paths in responses are one ``<NAMESPACE NAME="root/cimv2"/>`` element instead of
     one element per path component.
+``compact_empty_elements``
+    write empty elements in the short form ``<IRETURNVALUE/>`` (as minidom does). By default
+    the server writes ``<IRETURNVALUE></IRETURNVALUE>`` like OpenPegasus and SFCB, because
+    sblim-wbemcli cannot parse the short form.
 ``no_pull``
     the pull operations (Open*, Pull*, CloseEnumeration) fail with CIM_ERR_NOT_SUPPORTED, or
     with the status given as value (``"no_pull": "CIM_ERR_FAILED"``), like servers without pull.
@@ -63,8 +67,8 @@ import os
 import tempfile
 import threading
 
-QUIRKS = ('empty_ireturnvalue', 'omit_empty_ireturnvalue', 'single_namespace_element', 'no_pull', 'delay',
-          'reset', 'http_500', 'always_401', 'cim_error', 'raw_response', 'chunked', 'close',
+QUIRKS = ('empty_ireturnvalue', 'omit_empty_ireturnvalue', 'single_namespace_element', 'compact_empty_elements',
+          'no_pull', 'delay', 'reset', 'http_500', 'always_401', 'cim_error', 'raw_response', 'chunked', 'close',
           'readonly_indications', 'override_indication_keys')
 
 _FILTERS = ('operations', 'classes', 'times')

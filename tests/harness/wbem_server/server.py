@@ -355,6 +355,10 @@ class CIMXMLHandler(BaseHTTPRequestHandler):
         if quirks.match('single_namespace_element', **match) is not None:
             entry['quirks'].append('single_namespace_element')
             text = cimxml.single_namespace_element(text)
+        if quirks.match('compact_empty_elements', **match) is not None:
+            entry['quirks'].append('compact_empty_elements')
+        else:
+            text = cimxml.expand_empty_elements(text)
         data = text.encode('utf-8')
         code = error.status_code if error is not None else 0
         entry.update(http_status=200, cim_status=code, cim_status_name=cimxml.status_name(code))
@@ -374,7 +378,7 @@ class CIMXMLHandler(BaseHTTPRequestHandler):
         if reset is not None:
             self._send_reset(data, float(reset.get('fraction', 0.5)))
         elif chunked is not None:
-            self._send_chunked(data, chunked, code, error)
+            self._send_chunked(data, chunked, code, error, close=close is not None)
         else:
             self._send(200, self._cim_headers(), data, close=close is not None)
 
@@ -403,7 +407,7 @@ class CIMXMLHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.connection.close()
 
-    def _send_chunked(self, data, config, code, error):
+    def _send_chunked(self, data, config, code, error, close=False):
         size = max(1, int(config.get('chunk_size', 100)))
         trailers = bool(config.get('trailers'))
         self.send_response(200)
@@ -412,8 +416,9 @@ class CIMXMLHandler(BaseHTTPRequestHandler):
         self.send_header('Transfer-Encoding', 'chunked')
         if trailers:
             self.send_header('Trailer', 'CIMStatusCode, CIMStatusCodeDescription')
-        if self.close_connection:
+        if close or self.close_connection:
             self.send_header('Connection', 'close')
+            self.close_connection = True
         self.end_headers()
         for start in range(0, len(data), size):
             chunk = data[start:start + size]
