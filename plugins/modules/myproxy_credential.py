@@ -122,6 +122,9 @@ notes:
   - The server's INFO reply shows the owner, the end of validity, the description and the
     policies; those are what the module compares. It cannot show the stored passphrase, so a
     changed O(passphrase) alone is not detected (use O(new_passphrase)).
+  - The server shows a client only the credentials it owns. With O(state=absent) a
+    credential stored by another client counts as not present; with O(state=present) the
+    server refuses to replace it (C(MyProxyAuthorizationError) / C(NOT_OWNER)).
   - In check mode nothing is uploaded, changed or removed; the server is asked for INFO, and
     to find out whether O(new_passphrase) is already in effect a proxy is retrieved with it
     and discarded.
