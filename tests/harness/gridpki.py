@@ -28,12 +28,14 @@ ATTRIBUTE_OIDS = {'C': NameOID.COUNTRY_NAME, 'O': NameOID.ORGANIZATION_NAME,
 
 
 def name(oneline):
-    """``/O=Grid/CN=alice`` -> x509.Name (in that order)."""
-    attributes = []
+    """``/O=Grid/CN=alice`` -> x509.Name (in that order); ``CN=host/x`` keeps its slash."""
+    pairs = []
     for part in oneline.strip('/').split('/'):
-        key, value = part.split('=', 1)
-        attributes.append(x509.NameAttribute(ATTRIBUTE_OIDS[key], value))
-    return x509.Name(attributes)
+        if '=' in part and part.split('=', 1)[0] in ATTRIBUTE_OIDS:
+            pairs.append(part.split('=', 1))
+        else:
+            pairs[-1][1] += '/' + part
+    return x509.Name([x509.NameAttribute(ATTRIBUTE_OIDS[key], value) for key, value in pairs])
 
 
 def rsa_key(bits=2048):

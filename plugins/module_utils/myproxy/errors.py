@@ -91,6 +91,7 @@ SERVER_ERRORS = (
     ('credential locked', MyProxyCredentialLockedError, 'CREDENTIAL_LOCKED'),
     ('expired', MyProxyCredentialExpiredError, 'CREDENTIAL_EXPIRED'),
     ('exceeds maximum allowed', MyProxyCredentialExpiredError, 'CREDENTIAL_LIFETIME_EXCEEDED'),
+    ('violates local policy', MyProxyPassphrasePolicyError, 'PASSPHRASE_POLICY'),
     ('passphrase policy', MyProxyPassphrasePolicyError, 'PASSPHRASE_POLICY'),
     ('pass phrase policy', MyProxyPassphrasePolicyError, 'PASSPHRASE_POLICY'),
     ('not authorized', MyProxyAuthorizationError, 'NOT_AUTHORIZED'),
@@ -109,7 +110,7 @@ def server_error(lines, secrets=(), passphrase_policy_command=False):
     that program's output as the error, which is then classified as a policy error unless it
     reads as another known error.
     """
-    text = redact('\n'.join(line.strip() for line in lines if line.strip()), secrets)
+    text = redact('; '.join(line.strip().rstrip(',') for line in lines if line.strip()), secrets)
     if not text:
         text = 'the server reported an error without a message'
     lower = text.lower()
