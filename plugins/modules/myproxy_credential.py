@@ -16,10 +16,10 @@ description:
     private key never leaves the host.
   - A credential already stored, owned by the authenticating client, with the same
     certificate (O(method=store)) or with at least O(min_lifetime) left (O(method=put)), and
-    with the same description and policies (where given), is left alone: no upload happens.
+    with the same description and policies (where given), is left alone, no upload happens.
   - O(new_passphrase) changes the passphrase of the stored credential (CHANGE_PASSWORD).
   - Removal uses the DESTROY command and only happens when the credential exists.
-  - Every operation needs a client credential (O(client_proxy) or O(client_cert)): the server
+  - Every operation needs a client credential (O(client_proxy) or O(client_cert)); the server
     records its identity as the owner, and only the owner may replace or remove the
     credential.
 author:
@@ -46,7 +46,7 @@ options:
     default: present
   method:
     description:
-      - How to upload: V(store) sends the end-entity certificate with its encrypted key,
+      - How to upload. V(store) sends the end-entity certificate with its encrypted key,
         V(put) delegates a new proxy certificate.
     type: str
     choices: [store, put]

@@ -8,11 +8,11 @@ short_description: Show the credentials a MyProxy server holds for a user
 version_added: 0.1.0
 description:
   - Asks a MyProxy server (INFO command, what C(myproxy-info) does) which credentials it
-    holds for O(username): each credential's name, owner, start and end of validity,
+    holds for O(username), each credential's name, owner, start and end of validity,
     description and retrieval and renewal policies.
   - The server only lists credentials owned by the authenticating client, so a client
     credential (O(client_proxy) or O(client_cert)) is required.
-  - A user without any credential is not an error: RV(credentials) is empty.
+  - A user without any credential is not an error, RV(credentials) is then empty.
 author:
   - hostsec.mgmt developers (@hostsec)
 extends_documentation_fragment:
@@ -27,7 +27,7 @@ options:
     required: true
   credname:
     description:
-      - Only this credential (V(default) is not special: leave O(credname) out to list all).
+      - Only this credential (leave O(credname) out to list all).
     type: str
 seealso:
   - module: hostsec.mgmt.myproxy_credential

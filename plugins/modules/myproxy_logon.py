@@ -86,7 +86,7 @@ options:
     default: rsa
   key_size:
     description:
-      - Bits of the key: V(2048), V(3072) or V(4096) for RSA; V(256), V(384) or V(521) for EC
+      - Bits of the key, V(2048), V(3072) or V(4096) for RSA; V(256), V(384) or V(521) for EC
         (the NIST P curves).
     type: int
     default: 2048

@@ -125,8 +125,8 @@ def parse_duration(value, what, allow_zero=False, maximum=MAX_LIFETIME):
     else:
         raise MyProxyInputError('%s must be a duration such as 3600, 12h or 7d' % what)
     if seconds < 0 or (seconds == 0 and not allow_zero):
-        raise MyProxyInputError('%s must be %s' % (what, 'zero or more' if allow_zero
-                                                     else 'more than zero seconds'))
+        expected = 'zero or more' if allow_zero else 'more than zero seconds'
+        raise MyProxyInputError('%s must be %s' % (what, expected))
     if seconds > maximum:
         raise MyProxyInputError('%s must not exceed %d days' % (what, maximum // 86400))
     return seconds

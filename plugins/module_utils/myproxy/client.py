@@ -172,8 +172,8 @@ class MyProxyClient(object):
         if credential.key is None:
             raise CredentialFileError('the credential to store has no private key',
                                       error_name='CORRUPT_CREDENTIAL')
-        payload = (mx509.cert_to_pem(credential.cert) + mx509.key_to_pem(credential.key,
-                                                                        key_passphrase)
+        payload = (mx509.cert_to_pem(credential.cert)
+                   + mx509.key_to_pem(credential.key, key_passphrase)
                    + b''.join(mx509.cert_to_pem(cert) for cert in credential.chain) + b'\0')
         request = protocol.build_request(
             protocol.STORE, username, '', max_proxy_lifetime, retrievers=retrievers,

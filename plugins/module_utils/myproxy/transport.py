@@ -291,8 +291,8 @@ class Connection(object):
     def _handshake_failed(self, exc):
         if self._verify_error is not None:
             code, depth = self._verify_error
-            name, text = VERIFY_ERRORS.get(code, ('SERVER_CERTIFICATE_INVALID',
-                                                   'the server certificate is not valid'))
+            default = ('SERVER_CERTIFICATE_INVALID', 'the server certificate is not valid')
+            name, text = VERIFY_ERRORS.get(code, default)
             raise MyProxyServerIdentityError(
                 '%s (OpenSSL verify error %d at depth %d, CA directory %s)'
                 % (text, code, depth, self.ca_dir), error_name=name,
