@@ -104,13 +104,13 @@ notes:
     retrieved; the server is not contacted.
   - Without O(identity) any valid credential in O(dest) counts as current; set O(identity)
     when the file may hold someone else's credential.
+  - The P(hostsec.mgmt.myproxy_client#role) role uses this module to keep a proxy fresh.
   - When O(client_proxy) or O(client_cert) (or their environment variables) point to a valid
     credential, the module authenticates with it; otherwise it connects anonymously, as
     C(myproxy-logon) does.
 seealso:
   - module: hostsec.mgmt.myproxy_credential
   - module: hostsec.mgmt.myproxy_trustroots
-  - role: hostsec.mgmt.myproxy_client
 attributes:
   check_mode:
     support: full

@@ -178,7 +178,7 @@ def test_trustroots_missing_content():
 ])
 def test_server_error_classes(lines, cls, name):
     exc = errors.server_error(lines)
-    assert type(exc) is cls and exc.error_name == name
+    assert exc.__class__ is cls and exc.error_name == name
     assert exc.details['server_error']
 
 

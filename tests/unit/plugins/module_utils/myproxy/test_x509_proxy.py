@@ -7,7 +7,6 @@ import os
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from harness import gridpki
 
@@ -34,8 +33,8 @@ def pki():
     ('/O=Grid/CN=host/myproxy.example.org', (('O', 'Grid'), ('CN', 'host/myproxy.example.org'))),
     ('CN=Alice,OU=Unit,O=Grid', (('O', 'Grid'), ('OU', 'Unit'), ('CN', 'Alice'))),
     ('CN=a\\,b,O=Grid', (('O', 'Grid'), ('CN', 'a,b'))),
-    ('"/DC=org/DC=example/emailAddress=a@b"', (('DC', 'org'), ('DC', 'example'),
-                                              ('emailAddress', 'a@b'))),
+    ('"/DC=org/DC=example/emailAddress=a@b"',
+     (('DC', 'org'), ('DC', 'example'), ('emailAddress', 'a@b'))),
 ])
 def test_parse_dn(text, expected):
     assert mx509.parse_dn(text) == expected
