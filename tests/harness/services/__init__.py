@@ -49,4 +49,5 @@ class Service(object):
 def demo_services():
     """The service classes ``make demo`` starts, in order."""
     from .pam import PamWrapperService  # pylint: disable=import-outside-toplevel
-    return [PamWrapperService]
+    from .myproxy import MyProxyService  # pylint: disable=import-outside-toplevel
+    return [PamWrapperService, MyProxyService]
