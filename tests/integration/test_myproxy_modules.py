@@ -149,3 +149,43 @@ def test_no_secret_in_verbose_output(myproxy, tmp_path):
     assert len(material) > 20
     for line in material:
         assert line not in output, 'private key material appears in the output'
+
+
+def _distribution_python():
+    """/usr/bin/python3 when it has the distribution's cryptography and pyOpenSSL."""
+    python = '/usr/bin/python3'
+    if not os.path.exists(python):
+        return None
+    proc = subprocess.run([python, '-c', 'import cryptography, OpenSSL'], capture_output=True,
+                          check=False)
+    return python if proc.returncode == 0 else None
+
+
+@pytest.mark.skipif(_distribution_python() is None,
+                    reason='/usr/bin/python3 without python3-cryptography/python3-openssl')
+def test_modules_with_the_distribution_libraries(myproxy, tmp_path):
+    """The managed-host code with the OS packages (Debian 12: cryptography 38, pyOpenSSL 23)
+    instead of the virtualenv's newer releases."""
+    python = {'ansible_python_interpreter': _distribution_python()}
+    alice = myproxy.users['alice']
+    common = 'server=localhost port=%d ca_dir=%s' % (myproxy.port, myproxy.ca_dir)
+    proxy = str(tmp_path / 'x509up_distro')
+    steps = [
+        ('hostsec.mgmt.myproxy_credential', '%s username=distro passphrase=distro-Pass-1 '
+         'method=put client_cert=%s client_key=%s client_key_passphrase=%s'
+         % (common, alice['cert'], alice['key'], alice['key_passphrase']), True),
+        ('hostsec.mgmt.myproxy_logon', '%s username=distro passphrase=distro-Pass-1 dest=%s'
+         % (common, proxy), True),
+        ('hostsec.mgmt.myproxy_logon', '%s username=distro passphrase=distro-Pass-1 dest=%s'
+         % (common, proxy), False),
+        ('hostsec.mgmt.myproxy_info', '%s username=distro client_proxy=%s' % (common, proxy),
+         False),
+        ('hostsec.mgmt.myproxy_trustroots', 'server=localhost port=%d dest=%s bootstrap=true'
+         % (myproxy.port, tmp_path / 'certs'), True),
+    ]
+    for module, args, changed in steps:
+        run = ansible.run_adhoc(module, args, extra_vars=python)
+        assert run.rc == 0, run.explain()
+        result = run.results[-1]['result']
+        assert result['changed'] is changed, (module, result)
+    assert result['added']
