@@ -144,8 +144,8 @@ def main(argv):
         print('  server connections: first run %d, no-change run %d  (target 0)'
               % (after_first, after_second - after_first))
         print('  no-change run: changed=%s reason=%s, %.2f s wall (ansible ad-hoc, process '
-              'included); decision alone %.4f s' % (result['changed'], result['reason'],
-                                                   no_change, decide))
+              'included); decision alone %.4f s'
+              % (result['changed'], result['reason'], no_change, decide))
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
