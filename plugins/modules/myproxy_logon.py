@@ -223,6 +223,16 @@ key_size:
   returned: when RV(path) holds a readable credential
   type: int
   sample: 2048
+serial_number:
+  description: The serial number of the proxy certificate (decimal).
+  returned: when RV(path) holds a readable credential
+  type: str
+  sample: '1385647291'
+chain_length:
+  description: How many certificates follow the proxy certificate in the file.
+  returned: when RV(path) holds a readable credential
+  type: int
+  sample: 1
 trust_roots:
   description: What writing the trust roots into O(ca_dir) did, when O(trust_roots=true) and a credential was retrieved.
   returned: when trust roots were retrieved
