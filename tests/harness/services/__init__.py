@@ -50,4 +50,5 @@ def demo_services():
     """The service classes ``make demo`` starts, in order."""
     from .pam import PamWrapperService  # pylint: disable=import-outside-toplevel
     from .wbem import WbemService  # pylint: disable=import-outside-toplevel
-    return [PamWrapperService, WbemService]
+    from .myproxy import MyProxyService  # pylint: disable=import-outside-toplevel
+    return [PamWrapperService, WbemService, MyProxyService]

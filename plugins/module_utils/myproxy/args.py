@@ -1,0 +1,132 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The connection options every myproxy module shares, and the client built from them.
+
+Documented once in ``plugins/doc_fragments/myproxy.py`` (``hostsec.mgmt.myproxy``). Modules
+do::
+
+    argument_spec = myproxy_argument_spec()
+    argument_spec.update(username=dict(type='str', required=True), ...)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = client_from_module(module, authenticate='required')
+
+The environment variables the Globus tools read are the fallbacks (read on the managed host):
+``MYPROXY_SERVER``, ``MYPROXY_SERVER_PORT``, ``MYPROXY_SERVER_DN``, ``X509_CERT_DIR``,
+``X509_USER_PROXY``, ``X509_USER_CERT``, ``X509_USER_KEY`` and ``MYPROXY_SOCKET_TIMEOUT``.
+"""
+
+import re
+
+from ansible.module_utils.basic import env_fallback
+
+from .client import MyProxyClient
+from .credentials import default_cert_dir, read_credential_file
+from .errors import CredentialFileError, MyProxyInputError
+from . import transport
+
+
+def myproxy_argument_spec():
+    """A fresh copy of the shared connection options."""
+    return dict(
+        server=dict(type='str', fallback=(env_fallback, ['MYPROXY_SERVER'])),
+        port=dict(type='int', default=transport.DEFAULT_PORT,
+                  fallback=(env_fallback, ['MYPROXY_SERVER_PORT'])),
+        server_dn=dict(type='str', fallback=(env_fallback, ['MYPROXY_SERVER_DN'])),
+        ca_dir=dict(type='path', fallback=(env_fallback, ['X509_CERT_DIR'])),
+        client_proxy=dict(type='path', fallback=(env_fallback, ['X509_USER_PROXY'])),
+        client_cert=dict(type='path', fallback=(env_fallback, ['X509_USER_CERT'])),
+        client_key=dict(type='path', fallback=(env_fallback, ['X509_USER_KEY'])),
+        client_key_passphrase=dict(type='str', no_log=True),
+        timeout=dict(type='int', default=int(transport.DEFAULT_TIMEOUT),
+                     fallback=(env_fallback, ['MYPROXY_SOCKET_TIMEOUT'])),
+    )
+
+
+def ca_dir(params):
+    return params.get('ca_dir') or default_cert_dir()
+
+
+def client_credential(params, authenticate):
+    """The credential to authenticate with, or ``None`` for an anonymous connection.
+
+    ``authenticate`` is ``'required'`` (fail without one), ``'optional'`` (use it when the
+    files are there and valid, else go anonymous, as myproxy-logon does) or ``'never'``.
+    """
+    if authenticate == 'never':
+        return None
+    proxy_path = params.get('client_proxy')
+    cert_path = params.get('client_cert')
+    key_path = params.get('client_key')
+    try:
+        if proxy_path:
+            credential = read_credential_file(proxy_path)
+            source = proxy_path
+        elif cert_path:
+            credential = read_credential_file(cert_path, key_path or cert_path,
+                                              passphrase=params.get('client_key_passphrase'))
+            source = cert_path
+        else:
+            if authenticate == 'required':
+                raise MyProxyInputError('this operation needs a client credential: set '
+                                        'client_proxy, or client_cert and client_key (or '
+                                        'X509_USER_PROXY, X509_USER_CERT and X509_USER_KEY)')
+            return None
+        if credential.remaining() <= 0:
+            raise CredentialFileError('the client credential %s has expired (%s)'
+                                      % (source, credential.describe()['not_after']),
+                                      error_name='CREDENTIAL_EXPIRED')
+    except CredentialFileError:
+        if authenticate == 'required':
+            raise
+        return None
+    return credential
+
+
+def client_from_params(params, authenticate='optional', credential=None):
+    """A :class:`MyProxyClient` for the shared options in ``params``."""
+    if not params.get('server'):
+        raise MyProxyInputError('no MyProxy server: set the server option or MYPROXY_SERVER')
+    timeout = params.get('timeout') or transport.DEFAULT_TIMEOUT
+    if timeout <= 0:
+        raise MyProxyInputError('timeout must be a positive number of seconds')
+    if credential is None:
+        credential = client_credential(params, authenticate)
+    return MyProxyClient(params['server'], port=params.get('port'), ca_dir=ca_dir(params),
+                         server_dn=params.get('server_dn') or None, credential=credential,
+                         timeout=timeout)
+
+
+def client_from_module(module, authenticate='optional'):
+    return client_from_params(module.params, authenticate)
+
+
+_DURATION = re.compile(r'(\d+)\s*([wdhms])', re.I)
+_UNITS = {'w': 7 * 86400, 'd': 86400, 'h': 3600, 'm': 60, 's': 1}
+MAX_LIFETIME = 366 * 86400
+
+
+def parse_duration(value, what, allow_zero=False, maximum=MAX_LIFETIME):
+    """Seconds from ``3600``, ``'3600'``, ``'12h'``, ``'1d12h'``, ``'30m'``, ``'2w'``."""
+    if isinstance(value, bool):
+        raise MyProxyInputError('%s must be a duration such as 3600, 12h or 7d' % what)
+    if isinstance(value, int):
+        seconds = value
+    elif isinstance(value, float) and value.is_integer():
+        seconds = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        seconds = int(value.strip())
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace(' ', '')
+        parts = _DURATION.findall(text)
+        if not parts or ''.join(n + u for n, u in parts).lower() != text.lower():
+            raise MyProxyInputError('%s must be a duration such as 3600, 12h, 1d12h or 7d, not %r'
+                                    % (what, value))
+        seconds = sum(int(number) * _UNITS[unit.lower()] for number, unit in parts)
+    else:
+        raise MyProxyInputError('%s must be a duration such as 3600, 12h or 7d' % what)
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        expected = 'zero or more' if allow_zero else 'more than zero seconds'
+        raise MyProxyInputError('%s must be %s' % (what, expected))
+    if seconds > maximum:
+        raise MyProxyInputError('%s must not exceed %d days' % (what, maximum // 86400))
+    return seconds

@@ -1,0 +1,102 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Decisions of the idempotent modules, kept out of the modules so they can be unit tested.
+
+:func:`inspect_proxy_file` says whether a local credential file is still good enough
+(myproxy_logon); :func:`plan_upload` says whether a stored credential must be uploaded again
+(myproxy_credential). Neither contacts the server.
+"""
+
+import os
+
+from ..common.files import file_attributes
+from .credentials import read_credential_file
+from .errors import CredentialFileError
+from . import x509 as mx509
+
+
+def inspect_proxy_file(path, min_lifetime, identity=None, now=None):
+    """Look at the credential in ``path`` without contacting anyone.
+
+    Returns ``{'usable': bool, 'reason': str, 'credential': facts or None, 'error': str}``;
+    ``reason`` is ``valid``, ``missing``, ``unreadable``, ``corrupt``, ``key_mismatch``,
+    ``expired``, ``expiring`` or ``identity_mismatch``.
+    """
+    now = now or mx509.now()
+    if not os.path.lexists(path):
+        return {'usable': False, 'reason': 'missing', 'credential': None, 'error': None}
+    try:
+        credential = read_credential_file(path)
+    except CredentialFileError as exc:
+        reason = {'KEY_MISMATCH': 'key_mismatch', 'EACCES': 'unreadable',
+                  'ENOENT': 'missing'}.get(exc.error_name, 'corrupt')
+        return {'usable': False, 'reason': reason, 'credential': None, 'error': str(exc)}
+    facts = credential.describe(now)
+    if not _chain_signatures_ok(credential):
+        return {'usable': False, 'reason': 'corrupt', 'credential': facts,
+                'error': 'the certificates in %s do not sign each other' % path}
+    if identity and not mx509.dn_equal(facts['identity'], identity):
+        return {'usable': False, 'reason': 'identity_mismatch', 'credential': facts, 'error': None}
+    if facts['remaining'] <= 0:
+        return {'usable': False, 'reason': 'expired', 'credential': facts, 'error': None}
+    if facts['remaining'] < min_lifetime:
+        return {'usable': False, 'reason': 'expiring', 'credential': facts, 'error': None}
+    return {'usable': True, 'reason': 'valid', 'credential': facts, 'error': None}
+
+
+def _chain_signatures_ok(credential):
+    """Each certificate is signed by the next (where cryptography can check it)."""
+    certs = [credential.cert] + credential.chain
+    for child, parent in zip(certs, certs[1:]):
+        verify = getattr(child, 'verify_directly_issued_by', None)
+        if verify is None:
+            return True  # cryptography < 40: no signature check available
+        try:
+            verify(parent)
+        except Exception:  # pylint: disable=broad-except
+            # InvalidSignature, or ValueError/TypeError for mismatching names or key types.
+            return False
+    return True
+
+
+def attributes_differ(path, mode, owner=None, group=None):
+    """Whether ``path`` lacks ``mode`` (or the owner/group asked for)."""
+    attrs = file_attributes(path)
+    if attrs is None:
+        return True
+    if attrs['mode'] != '%04o' % mode:
+        return True
+    if owner not in (None, '') and owner not in (attrs['owner'], str(attrs['uid'])):
+        return True
+    if group not in (None, '') and group not in (attrs['group'], str(attrs['gid'])):
+        return True
+    return False
+
+
+POLICY_FIELDS = ('description', 'retrievers', 'renewers', 'key_retrievers', 'trusted_retrievers')
+
+
+def plan_upload(stored, wanted, method, local_end=None, min_lifetime=0, owner=None, now=None):
+    """Whether a stored credential must be (re)uploaded, and why.
+
+    ``stored`` is the INFO dict of the credential (``None`` when absent), ``wanted`` the
+    policy values asked for (``None`` = do not care), ``local_end`` the end (epoch) of the
+    certificate a STORE would upload, ``owner`` our identity. Returns ``(upload, reason)``.
+    """
+    now = now or mx509.now()
+    if stored is None:
+        return True, 'absent'
+    if owner and stored.get('owner') and not mx509.dn_equal(stored['owner'], owner):
+        return True, 'owner_differs'
+    end = stored.get('end_time') or 0
+    if method == 'store':
+        if local_end is not None and int(end) != int(local_end):
+            return True, 'certificate_differs'
+    else:
+        if end - now.timestamp() < min_lifetime:
+            return True, 'expiring' if end > now.timestamp() else 'expired'
+    for field in POLICY_FIELDS:
+        value = wanted.get(field)
+        if value is not None and (stored.get(field) or '') != value:
+            return True, '%s_differs' % field
+    return False, 'up_to_date'

@@ -1,0 +1,97 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Trust roots into a CA directory: write only what changed, optionally drop what is gone.
+
+The server sends the files of its CA directory (``<hash>.0`` certificates, ``.signing_policy``,
+``.namespaces``, CRLs ``.r0`` ...) by name. :func:`sync_trustroots` makes ``dest`` hold them with
+mode 0644, writing each file atomically and only when its content or mode differs, and with
+``remove_stale`` removes the files of ``dest`` the server did not send.
+"""
+
+import hashlib
+import os
+import stat
+
+from ..common.files import FileWriteError, ensure_file
+from .errors import MyProxyProtocolError
+
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+
+
+def digest(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def sync_trustroots(dest, files, remove_stale=False, check_mode=False):
+    """Bring ``dest`` in line with ``files`` (``{name: bytes}``).
+
+    Returns ``{'changed', 'added', 'updated', 'removed', 'unchanged', 'files',
+    'directory_created', 'before', 'after'}``; ``before``/``after`` map file names to the
+    SHA-256 of their content (for diffs; trust roots are public).
+    """
+    for name in files:
+        if '/' in name or name in ('', '.', '..'):
+            raise MyProxyProtocolError('unsafe trust root file name from the server',
+                                       error_name='MALFORMED_REPLY')
+    result = {'added': [], 'updated': [], 'removed': [], 'unchanged': [],
+              'files': sorted(files), 'directory_created': False, 'before': {}, 'after': {}}
+    if not os.path.isdir(dest):
+        if os.path.lexists(dest):
+            raise FileWriteError('%s exists and is not a directory' % dest, error_name='ENOTDIR')
+        result['directory_created'] = True
+        if not check_mode:
+            try:
+                os.makedirs(dest, DIR_MODE)
+                os.chmod(dest, DIR_MODE)
+            except OSError as exc:
+                raise FileWriteError('cannot create %s: %s' % (dest, exc.strerror or exc),
+                                     error_name='EACCES' if exc.errno == 13 else None)
+        existing = []
+    else:
+        existing = sorted(os.listdir(dest))
+    for name in existing:
+        path = os.path.join(dest, name)
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            continue
+        if stat.S_ISREG(mode):
+            with open(path, 'rb') as handle:
+                result['before'][name] = digest(handle.read())
+        elif stat.S_ISLNK(mode):
+            result['before'][name] = 'symlink'
+    for name in sorted(files):
+        path = os.path.join(dest, name)
+        if result['directory_created']:
+            result['added'].append(name)
+            if not check_mode:
+                ensure_file(path, files[name], mode=FILE_MODE)
+        else:
+            change = ensure_file(path, files[name], mode=FILE_MODE, check_mode=check_mode)
+            if not change['changed']:
+                result['unchanged'].append(name)
+            elif change['before']['exists']:
+                result['updated'].append(name)
+            else:
+                result['added'].append(name)
+        result['after'][name] = digest(files[name])
+    if remove_stale:
+        for name in existing:
+            if name in files:
+                continue
+            path = os.path.join(dest, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                continue
+            result['removed'].append(name)
+            if not check_mode:
+                try:
+                    os.unlink(path)
+                except OSError as exc:
+                    raise FileWriteError('cannot remove %s: %s' % (path, exc.strerror or exc))
+    for name, value in result['before'].items():
+        if name not in result['after'] and name not in result['removed']:
+            result['after'][name] = value
+    result['changed'] = bool(result['added'] or result['updated'] or result['removed']
+                             or result['directory_created'])
+    return result

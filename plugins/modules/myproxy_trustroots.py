@@ -1,0 +1,189 @@
+#!/usr/bin/python
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: myproxy_trustroots
+short_description: Download a MyProxy server's trust roots into a CA directory
+version_added: 0.1.0
+description:
+  - Asks a MyProxy server for the CA certificates and policy files it trusts (GET_TRUSTROOTS
+    command, what C(myproxy-get-trustroots) does) and writes them into O(dest), mode C(0644),
+    each file atomically and only when its content differs.
+  - With O(remove_stale=true), files in O(dest) that the server did not send are removed, so
+    that O(dest) mirrors the server's trust roots.
+  - The connection is verified against the CA directory O(ca_dir) (default O(dest)). To get
+    the very first trust roots, O(bootstrap=true) connects without verifying the server
+    (trust on first use); afterwards the server must present a certificate that chains to the
+    trust roots it sent, else nothing is written.
+author:
+  - hostsec.mgmt developers (@hostsec)
+extends_documentation_fragment:
+  - hostsec.mgmt.attributes
+  - hostsec.mgmt.myproxy
+options:
+  dest:
+    description:
+      - The CA directory to write into; created (mode C(0755)) when missing.
+      - Defaults to O(ca_dir), else E(X509_CERT_DIR), else C(/etc/grid-security/certificates)
+        (C(~/.globus/certificates) for other users than root when it exists).
+    type: path
+  bootstrap:
+    description:
+      - Do not verify the server certificate for this download (trust on first use).
+      - Only use it when the network path to the server is trusted, typically once, when a
+        host is set up.
+    type: bool
+    default: false
+  remove_stale:
+    description:
+      - Remove files (and symbolic links) from O(dest) that the server did not send.
+        Subdirectories are left alone.
+      - Do not use it on a directory that other sources (packages, other servers) also install
+        CA files into.
+    type: bool
+    default: false
+notes:
+  - Check mode downloads the trust roots (a read-only request) and reports what would change.
+seealso:
+  - module: hostsec.mgmt.myproxy_logon
+    description: Can fetch the trust roots together with a credential.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The diff lists the files of O(dest) with the SHA-256 of their content.
+"""
+
+EXAMPLES = r"""
+- name: First contact with a new server (trust on first use)
+  hostsec.mgmt.myproxy_trustroots:
+    server: myproxy.example.org
+    dest: /etc/grid-security/certificates
+    bootstrap: true
+
+- name: Keep the trust roots in sync afterwards (verified connection)
+  hostsec.mgmt.myproxy_trustroots:
+    server: myproxy.example.org
+    dest: /etc/grid-security/certificates
+    remove_stale: true
+"""
+
+RETURN = r"""
+dest:
+  description: The CA directory.
+  returned: always
+  type: str
+  sample: /etc/grid-security/certificates
+files:
+  description: The file names the server sent.
+  returned: success
+  type: list
+  elements: str
+  sample: [3b1a5e2f.0, 3b1a5e2f.signing_policy]
+added:
+  description: Files created.
+  returned: success
+  type: list
+  elements: str
+  sample: [3b1a5e2f.0]
+updated:
+  description: Files whose content (or mode) changed.
+  returned: success
+  type: list
+  elements: str
+  sample: []
+removed:
+  description: Files removed (O(remove_stale=true)).
+  returned: success
+  type: list
+  elements: str
+  sample: []
+unchanged:
+  description: Files that already had the content the server sent.
+  returned: success
+  type: list
+  elements: str
+  sample: [3b1a5e2f.signing_policy]
+server_subject:
+  description: The subject of the server certificate.
+  returned: success
+  type: str
+  sample: /O=Grid/OU=Example/CN=host/myproxy.example.org
+bootstrapped:
+  description: Whether the server certificate was accepted without verification (O(bootstrap=true)).
+  returned: always
+  type: bool
+  sample: false
+server:
+  description: The server (C(host:port)) that answered.
+  returned: success
+  type: str
+  sample: myproxy.example.org:7512
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import deps
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
+    client_from_params, myproxy_argument_spec)
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.credentials import default_cert_dir
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.errors import MyProxyServerIdentityError
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.transport import verify_chain
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.trustroots import sync_trustroots
+
+
+def main():
+    argument_spec = myproxy_argument_spec()
+    argument_spec.update(
+        dest=dict(type='path'),
+        bootstrap=dict(type='bool', default=False),
+        remove_stale=dict(type='bool', default=False),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    deps.fail_if_missing(module)
+    params = dict(module.params)
+    dest = params['dest'] or params['ca_dir'] or default_cert_dir()
+    params['ca_dir'] = params['ca_dir'] or dest
+    result = {'changed': False, 'dest': dest, 'bootstrapped': params['bootstrap']}
+    with fail_on_error(module, **result):
+        client = client_from_params(params, authenticate='optional')
+        roots, chain, subject = client.get_trustroots(bootstrap=params['bootstrap'])
+        if params['bootstrap']:
+            check_bootstrap(roots, chain, subject)
+        sync = sync_trustroots(dest, roots, remove_stale=params['remove_stale'],
+                               check_mode=module.check_mode)
+        result.update(changed=sync['changed'], files=sync['files'], added=sync['added'],
+                      updated=sync['updated'], removed=sync['removed'],
+                      unchanged=sync['unchanged'], server_subject=subject,
+                      server=client.last_server)
+        if module._diff:
+            result['diff'] = {'before': {'files': sync['before']},
+                              'after': {'files': sync['after']}}
+    module.exit_json(**result)
+
+
+def check_bootstrap(roots, chain, subject):
+    """After an unverified download, the server's own chain must verify against what it sent."""
+    workdir = tempfile.mkdtemp(prefix='hostsec-trustroots-')
+    try:
+        for name, data in roots.items():
+            with open(os.path.join(workdir, name), 'wb') as handle:
+                handle.write(data)
+        if not verify_chain(chain, workdir):
+            raise MyProxyServerIdentityError(
+                'the server certificate %s does not chain to the trust roots the server sent; '
+                'nothing was written' % subject, error_name='UNTRUSTED_SERVER_CERTIFICATE')
+    finally:
+        for name in os.listdir(workdir):
+            os.unlink(os.path.join(workdir, name))
+        os.rmdir(workdir)
+
+
+if __name__ == '__main__':
+    main()

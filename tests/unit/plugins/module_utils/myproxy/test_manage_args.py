@@ -1,0 +1,226 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Decisions (no server): durations, whether a proxy file is good, whether to upload, trust
+root directories, server names and identity checks."""
+
+import datetime
+import os
+
+import pytest
+
+from harness import gridpki
+
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import errors, transport
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import proxy as mproxy
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import x509 as mx509
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
+    client_credential, client_from_params, myproxy_argument_spec, parse_duration)
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.credentials import Credential
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.manage import (
+    attributes_differ, inspect_proxy_file, plan_upload)
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.trustroots import (
+    sync_trustroots)
+
+UTC = datetime.timezone.utc
+
+
+@pytest.mark.parametrize('value,seconds', [
+    (3600, 3600), ('3600', 3600), ('12h', 43200), ('1d12h', 129600), ('30m', 1800),
+    ('2w', 1209600), ('90s', 90), ('1H 30M', 5400), (7200.0, 7200)])
+def test_durations(value, seconds):
+    assert parse_duration(value, 'lifetime') == seconds
+
+
+@pytest.mark.parametrize('value', [0, -1, '', '12x', 'h', '1h1', True, None, [1], '400d', 1.5])
+def test_bad_durations(value):
+    with pytest.raises(errors.MyProxyInputError):
+        parse_duration(value, 'lifetime')
+
+
+def test_zero_allowed_for_minimums():
+    assert parse_duration('0', 'min_lifetime', allow_zero=True) == 0
+
+
+def test_argument_spec_fallbacks_are_the_globus_variables():
+    spec = myproxy_argument_spec()
+    fallbacks = {name: option['fallback'][1][0] for name, option in spec.items()
+                 if 'fallback' in option}
+    assert fallbacks == {'server': 'MYPROXY_SERVER', 'port': 'MYPROXY_SERVER_PORT',
+                         'server_dn': 'MYPROXY_SERVER_DN', 'ca_dir': 'X509_CERT_DIR',
+                         'client_proxy': 'X509_USER_PROXY', 'client_cert': 'X509_USER_CERT',
+                         'client_key': 'X509_USER_KEY', 'timeout': 'MYPROXY_SOCKET_TIMEOUT'}
+    assert spec['client_key_passphrase']['no_log'] is True
+    assert myproxy_argument_spec() is not spec
+
+
+@pytest.fixture(scope='module')
+def pki():
+    ca = gridpki.CertificateAuthority(bits=2048)
+    key, cert = ca.issue('/O=Grid/CN=alice')
+    return ca, key, cert
+
+
+def write_proxy(path, key, cert, lifetime):
+    proxy_key = mx509.generate_key('rsa', 2048)
+    proxy = mproxy.sign_proxy(proxy_key.public_key(), cert, key, lifetime)
+    path.write_bytes(Credential(proxy, proxy_key, [cert]).to_pem())
+    os.chmod(str(path), 0o600)
+    return proxy
+
+
+def test_inspect_proxy_file(tmp_path, pki):
+    _ca, key, cert = pki
+    path = tmp_path / 'x509up'
+    assert inspect_proxy_file(str(path), 3600)['reason'] == 'missing'
+    write_proxy(path, key, cert, 7200)
+    state = inspect_proxy_file(str(path), 3600)
+    assert state['usable'] and state['reason'] == 'valid'
+    assert state['credential']['identity'] == '/O=Grid/CN=alice'
+    assert inspect_proxy_file(str(path), 8000)['reason'] == 'expiring'
+    assert inspect_proxy_file(str(path), 60, identity='/O=Grid/CN=bob')['reason'] == \
+        'identity_mismatch'
+    assert inspect_proxy_file(str(path), 60, identity='CN=alice,O=Grid')['usable']
+    later = datetime.datetime.now(UTC) + datetime.timedelta(hours=3)
+    assert inspect_proxy_file(str(path), 60, now=later)['reason'] == 'expired'
+    path.write_bytes(b'garbage')
+    state = inspect_proxy_file(str(path), 60)
+    assert state['reason'] == 'corrupt' and not state['usable']
+
+
+def test_inspect_detects_tampered_chain(tmp_path, pki):
+    ca, key, cert = pki
+    _other_key, other = ca.issue('/O=Grid/CN=alice')  # same name, other key
+    proxy_key = mx509.generate_key('rsa', 2048)
+    proxy = mproxy.sign_proxy(proxy_key.public_key(), cert, key, 3600)
+    path = tmp_path / 'x509up'
+    path.write_bytes(Credential(proxy, proxy_key, [other]).to_pem())
+    if not hasattr(proxy, 'verify_directly_issued_by'):
+        pytest.skip('cryptography < 40 cannot verify signatures directly')
+    assert inspect_proxy_file(str(path), 60)['reason'] == 'corrupt'
+
+
+def test_attributes_differ(tmp_path):
+    path = tmp_path / 'f'
+    path.write_bytes(b'x')
+    os.chmod(str(path), 0o600)
+    assert not attributes_differ(str(path), 0o600)
+    os.chmod(str(path), 0o644)
+    assert attributes_differ(str(path), 0o600)
+    assert attributes_differ(str(tmp_path / 'absent'), 0o600)
+
+
+NOW = datetime.datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def stored(end_offset, **extra):
+    cred = {'name': None, 'owner': '/O=Grid/CN=alice', 'start_time': int(NOW.timestamp()) - 60,
+            'end_time': int(NOW.timestamp()) + end_offset, 'description': None,
+            'retrievers': None, 'renewers': None, 'key_retrievers': None,
+            'trusted_retrievers': None}
+    cred.update(extra)
+    return cred
+
+
+@pytest.mark.parametrize('cred,wanted,method,kwargs,expected', [
+    (None, {}, 'store', {}, (True, 'absent')),
+    (stored(86400), {}, 'put', {'min_lifetime': 3600}, (False, 'up_to_date')),
+    (stored(600), {}, 'put', {'min_lifetime': 3600}, (True, 'expiring')),
+    (stored(-600), {}, 'put', {'min_lifetime': 3600}, (True, 'expired')),
+    (stored(86400), {}, 'store', {'local_end': int(NOW.timestamp()) + 86400},
+     (False, 'up_to_date')),
+    (stored(86400), {}, 'store', {'local_end': int(NOW.timestamp()) + 99999},
+     (True, 'certificate_differs')),
+    (stored(86400, description='a'), {'description': 'b'}, 'put', {}, (True,
+                                                                       'description_differs')),
+    (stored(86400, retrievers='*'), {'retrievers': '*', 'description': None}, 'put', {},
+     (False, 'up_to_date')),
+    (stored(86400), {'renewers': '*/CN=r'}, 'put', {}, (True, 'renewers_differs')),
+    (stored(86400), {}, 'put', {'owner': '/O=Grid/CN=bob'}, (True, 'owner_differs')),
+    (stored(86400), {}, 'put', {'owner': 'CN=alice,O=Grid'}, (False, 'up_to_date')),
+])
+def test_plan_upload(cred, wanted, method, kwargs, expected):
+    assert plan_upload(cred, wanted, method, now=NOW, **kwargs) == expected
+
+
+def test_sync_trustroots(tmp_path):
+    dest = tmp_path / 'certs'
+    files = {'abcd0123.0': b'cert\n', 'abcd0123.signing_policy': b'policy\n'}
+    planned = sync_trustroots(str(dest), files, check_mode=True)
+    assert planned['changed'] and planned['directory_created'] and not dest.exists()
+    done = sync_trustroots(str(dest), files)
+    assert sorted(done['added']) == sorted(files)
+    assert oct(os.stat(str(dest / 'abcd0123.0')).st_mode & 0o777) == '0o644'
+    again = sync_trustroots(str(dest), files)
+    assert not again['changed'] and sorted(again['unchanged']) == sorted(files)
+    (dest / 'stale.0').write_bytes(b'old')
+    (dest / 'abcd0123.0').write_bytes(b'tampered')
+    os.symlink('abcd0123.0', str(dest / 'link.0'))
+    (dest / 'subdir').mkdir()
+    kept = sync_trustroots(str(dest), files)
+    assert kept['updated'] == ['abcd0123.0'] and kept['removed'] == []
+    pruned = sync_trustroots(str(dest), files, remove_stale=True)
+    assert sorted(pruned['removed']) == ['link.0', 'stale.0']
+    assert sorted(os.listdir(str(dest))) == ['abcd0123.0', 'abcd0123.signing_policy', 'subdir']
+    with pytest.raises(errors.MyProxyProtocolError):
+        sync_trustroots(str(dest), {'../evil': b'x'})
+
+
+def test_client_credential_modes(tmp_path, pki):
+    _ca, key, cert = pki
+    cert_path = tmp_path / 'cert.pem'
+    cert_path.write_bytes(gridpki.cert_pem(cert) + gridpki.key_pem(key))
+    assert client_credential({'client_cert': str(cert_path)}, 'required') is not None
+    assert client_credential({'client_cert': str(cert_path)}, 'never') is None
+    missing = {'client_proxy': str(tmp_path / 'absent')}
+    assert client_credential(missing, 'optional') is None
+    with pytest.raises(errors.CredentialFileError):
+        client_credential(missing, 'required')
+    with pytest.raises(errors.MyProxyInputError):
+        client_credential({}, 'required')
+    expired_proxy = tmp_path / 'expired'
+    now = datetime.datetime.now(UTC)
+    proxy_key = mx509.generate_key()
+    proxy = mproxy.sign_proxy(proxy_key.public_key(), cert, key, 1,
+                              now=now - datetime.timedelta(hours=1))
+    expired_proxy.write_bytes(Credential(proxy, proxy_key, [cert]).to_pem())
+    with pytest.raises(errors.CredentialFileError) as exc:
+        client_credential({'client_proxy': str(expired_proxy)}, 'required')
+    assert exc.value.error_name == 'CREDENTIAL_EXPIRED'
+    assert client_credential({'client_proxy': str(expired_proxy)}, 'optional') is None
+
+
+def test_client_from_params_validation():
+    with pytest.raises(errors.MyProxyInputError):
+        client_from_params({'server': None})
+    with pytest.raises(errors.MyProxyInputError):
+        client_from_params({'server': 'localhost', 'timeout': -1})
+    made = client_from_params({'server': 'a.example.org:7000,b.example.org', 'port': 7512,
+                               'ca_dir': '/c', 'timeout': 5}, authenticate='never')
+    assert made.servers == [('a.example.org', 7000), ('b.example.org', 7512)]
+
+
+@pytest.mark.parametrize('server', ['', 'host:0', 'host:99999', 'host:abc', 'a b', ','])
+def test_bad_server_lists(server):
+    with pytest.raises(errors.MyProxyInputError):
+        transport.parse_servers(server)
+
+
+def test_ipv6_server():
+    assert transport.parse_servers('[::1]:7000,[::1]') == [('::1', 7000), ('::1', 7512)]
+
+
+def test_server_identity_rules(pki):
+    ca, _key, _cert = pki
+    _k, by_cn = ca.issue('/O=Grid/CN=host/myproxy.example.org')
+    _k, by_san = ca.issue('/O=Grid/CN=Server', host='myproxy.example.org')
+    transport.check_server_identity(by_cn, 'myproxy.example.org')
+    transport.check_server_identity(by_cn, 'MYPROXY.example.org.')
+    transport.check_server_identity(by_san, 'myproxy.example.org')
+    transport.check_server_identity(by_san, 'other.example.org', server_dn='/O=Grid/CN=Server')
+    for cert, host in ((by_cn, 'evil.example.org'), (by_san, 'evil.example.org'),
+                       (by_cn, 'host'), (by_san, '192.0.2.1')):
+        with pytest.raises(errors.MyProxyServerIdentityError) as exc:
+            transport.check_server_identity(cert, host)
+        assert exc.value.error_name == 'SERVER_DN_MISMATCH'
+    with pytest.raises(errors.MyProxyServerIdentityError):
+        transport.check_server_identity(by_san, 'myproxy.example.org', server_dn='/O=Grid/CN=X')
