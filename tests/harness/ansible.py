@@ -71,7 +71,7 @@ def environment(extra=None):
         'ANSIBLE_LOCALHOST_WARNING': '0',
         'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
         'ANSIBLE_DEPRECATION_WARNINGS': '0',
-        'ANSIBLE_CONFIG': os.devnull,
+        'ANSIBLE_CONFIG': os.path.join(HERE, 'ansible.cfg'),
         'PATH': paths.BIN + os.pathsep + os.environ.get('PATH', ''),
     })
     env.pop('ANSIBLE_STDOUT_CALLBACK', None)
