@@ -4,13 +4,13 @@
 set -eu
 bindep=${1:-bindep}
 cd "$(dirname "$0")/.."
-missing=$("$bindep" -b -f bindep.txt test || true)
-if [ -z "$missing" ]; then
+missing=$("$bindep" -b -f bindep.txt test | tr '\n' ' ' || true)
+if [ -z "${missing% }" ]; then
     exit 0
 fi
-echo "installing system packages:" $missing
+echo "installing system packages: $missing"
 if [ "$(id -u)" != 0 ]; then
-    echo "error: these packages are missing and installing them needs root:" $missing >&2
+    echo "error: these packages are missing and installing them needs root: $missing" >&2
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -26,8 +26,8 @@ trap 'if [ -n "$created_policy" ]; then rm -f "$policy"; fi' EXIT
 apt-get -o DPkg::Lock::Timeout=600 update -qq
 # shellcheck disable=SC2086
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing
-still=$("$bindep" -b -f bindep.txt test || true)
-if [ -n "$still" ]; then
-    echo "error: still missing after apt-get install:" $still >&2
+still=$("$bindep" -b -f bindep.txt test | tr '\n' ' ' || true)
+if [ -n "${still% }" ]; then
+    echo "error: still missing after apt-get install: $still" >&2
     exit 1
 fi

@@ -80,31 +80,35 @@ def environment(extra=None):
     return env
 
 
-def _run(argv, env, timeout, cwd=None):
+def _run(argv, env, timeout, extra_vars=None, cwd=None):
+    """Run ``argv``; ``extra_vars`` go through a 0600 file (``-e @file``), as a user would pass
+    secrets, because ansible-playbook -vvvv echoes ``-e`` strings given on the command line."""
     fd, results_file = tempfile.mkstemp(prefix='hostsec-results-', suffix='.jsonl')
     os.close(fd)
     env = dict(env, HOSTSEC_RESULTS_FILE=results_file)
+    vars_file = None
     try:
+        if extra_vars:
+            fd, vars_file = tempfile.mkstemp(prefix='hostsec-vars-', suffix='.json')
+            with os.fdopen(fd, 'w') as handle:
+                json.dump(extra_vars, handle)
+            argv = list(argv) + ['-e', '@' + vars_file]
         proc = subprocess.run(argv, env=env, cwd=cwd or paths.ROOT, timeout=timeout,
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              check=False)
         with open(results_file) as handle:
             results = [json.loads(line) for line in handle if line.strip()]
     finally:
         os.unlink(results_file)
+        if vars_file:
+            os.unlink(vars_file)
     return AnsibleRun(argv, proc.returncode, proc.stdout, proc.stderr, results)
-
-
-def _extra_vars_args(extra_vars):
-    if not extra_vars:
-        return []
-    return ['-e', json.dumps(extra_vars)]
 
 
 def run_playbook(playbook, extra_vars=None, env=None, check=False, diff=False, verbosity=0,
                  args=(), inventory=INVENTORY, timeout=900):
     """Run ``playbook`` against the local inventory and return an :class:`AnsibleRun`."""
     argv = [paths.tool('ansible-playbook'), '-i', inventory, playbook]
-    argv += _extra_vars_args(extra_vars)
     if check:
         argv.append('--check')
     if diff:
@@ -112,7 +116,7 @@ def run_playbook(playbook, extra_vars=None, env=None, check=False, diff=False, v
     if verbosity:
         argv.append('-' + 'v' * verbosity)
     argv += list(args)
-    return _run(argv, environment(env), timeout)
+    return _run(argv, environment(env), timeout, extra_vars)
 
 
 def run_adhoc(module, module_args='', extra_vars=None, env=None, check=False, diff=False,
@@ -121,11 +125,11 @@ def run_adhoc(module, module_args='', extra_vars=None, env=None, check=False, di
     argv = [paths.tool('ansible'), host, '-i', inventory, '-m', module]
     if module_args:
         argv += ['-a', module_args]
-    argv += _extra_vars_args(extra_vars)
     if check:
         argv.append('--check')
     if diff:
         argv.append('--diff')
     if verbosity:
         argv.append('-' + 'v' * verbosity)
-    return _run(argv, environment(dict(env or {}, ANSIBLE_LOAD_CALLBACK_PLUGINS='1')), timeout)
+    return _run(argv, environment(dict(env or {}, ANSIBLE_LOAD_CALLBACK_PLUGINS='1')), timeout,
+                extra_vars)

@@ -36,6 +36,9 @@ def test_molecule(role, scenario):
                                'MOLECULE_GLOB': 'molecule/*/molecule.yml'})
     env.pop('ANSIBLE_CONFIG', None)
     env.pop('ANSIBLE_CALLBACKS_ENABLED', None)
+    # Molecule keeps state (e.g. "prepared") between runs: start from a clean slate.
+    subprocess.run([paths.tool('molecule'), 'reset', '-s', scenario], cwd=role_dir, env=env,
+                   capture_output=True, timeout=300, stdin=subprocess.DEVNULL, check=False)
     proc = subprocess.run([paths.tool('molecule'), 'test', '-s', scenario], cwd=role_dir, env=env,
                           capture_output=True, text=True, timeout=1800,
                           stdin=subprocess.DEVNULL, check=False)

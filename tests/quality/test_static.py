@@ -50,3 +50,13 @@ def test_ansible_lint():
     proc, log = _run([paths.tool('ansible-lint'), '--offline', '--profile', 'production',
                       '--nocolor'], timeout=900, env={'ANSIBLE_LINT_NODEPS': '0'})
     assert proc.returncode == 0, log
+
+
+def test_html_docs_build(tmp_path):
+    """`make docs`: antsibull-docs + Sphinx build the HTML documentation without warnings."""
+    proc, log = _run(['sh', os.path.join(paths.ROOT, 'tools', 'build_docs.sh'),
+                      str(tmp_path / 'work'), str(tmp_path / 'out')], timeout=900,
+                     cwd=paths.ROOT)
+    assert proc.returncode == 0, log
+    assert os.path.exists(str(tmp_path / 'out' / 'html' / 'collections' / 'hostsec' / 'mgmt'
+                              / 'pam_check_module.html')), log

@@ -70,6 +70,8 @@ def validate_service(service):
 
 
 def validate_user(user):
+    if user is None:
+        raise PamInputError('user is required')
     _check_text('user', user)
     if user != user.strip():
         raise PamInputError('user %r must not have leading or trailing blanks' % (user,))
@@ -111,6 +113,7 @@ class Conversation(object):
         self._lib = lib
         self._password = password
         self._prompts = list(prompts)
+        self.answers = self._prompts
         self.messages = []
         self.prompts = []
         self.error = None
@@ -346,6 +349,19 @@ class PamTransaction(object):
         return result
 
 
+REDACTED = '********'
+
+
+def redact(value, secrets):
+    """``value`` with every occurrence of a secret replaced by ``********``."""
+    if not isinstance(value, str):
+        return value
+    for secret in secrets:
+        if secret and secret in value:
+            value = value.replace(secret, REDACTED)
+    return value
+
+
 def find_service_file(service, config_dir=None, environ=None):
     """The file libpam reads for ``service``, or ``None`` (then Linux-PAM uses ``other``)."""
     environ = os.environ if environ is None else environ
@@ -412,6 +428,13 @@ def run_check(service, user, steps=('authenticate', 'acct_mgmt'), password=None,
     for result in results:
         if result['status'] != 'run':
             result.update(code=None, name=None, message=None)
+    # PAM modules may copy items into the environment or messages (pam_get_items exports
+    # PAM_AUTHTOK): nothing the conversation answered leaves this function.
+    secrets = sorted({s for s in [password] + [p.answer for p in transaction.conversation.answers]
+                      if s}, key=len, reverse=True)
+    pam_env = dict((name, redact(value, secrets)) for name, value in pam_env.items())
+    for entry in transaction.conversation.messages + transaction.conversation.prompts:
+        entry['text'] = redact(entry['text'], secrets)
     outcome_code = failed['code'] if failed else codes.PAM_SUCCESS
     return {
         'service': service,

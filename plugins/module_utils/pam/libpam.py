@@ -89,6 +89,11 @@ class LibPam(object):
             dependency.failed(exc)
             raise MissingDependencyError(dependency.message(), details={'dependency': 'libpam'})
         self.path = path
+        for func_name in _SIGNATURES:
+            if not hasattr(self.library, func_name):
+                raise MissingDependencyError(
+                    '%s does not provide %s(): not a Linux-PAM library' % (path, func_name),
+                    details={'dependency': 'libpam'})
         scope = ctypes.CDLL(None)
         for table, required in ((_SIGNATURES, True), (_OPTIONAL, False), (_LIBC, True)):
             for func_name, (restype, argtypes) in table.items():

@@ -16,6 +16,9 @@ Services written into the directory:
 ``hostsec-otp``
     pam_matrix for the password, then pam_google_authenticator asking ``Verification code:``
     for a TOTP code (RFC 6238) computed from the user's secret (:func:`totp`).
+``hostsec-items``
+    pam_unix, then pam_get_items, which copies every PAM item (PAM_RHOST, PAM_TTY, and
+    PAM_AUTHTOK, the password pam_unix stored) into the PAM environment.
 ``hostsec-unix``
     pam_unix for auth, account and session: real local users (tests create throwaway ones).
 ``hostsec-deny``
@@ -121,6 +124,8 @@ class PamWrapperService(Service):
                  'auth\trequired\tpam_google_authenticator.so secret=%s/${USER} user=root\n'
                  % self.otp_dir]
                 + [matrix_line.format(kind=k, extra='') for k in ('account', 'session')]),
+            'hostsec-items': 'auth\trequired\tpam_unix.so\nauth\trequired\t%s\n'
+                             % matrix.replace('pam_matrix.so', 'pam_get_items.so'),
             'hostsec-unix': 'auth\trequired\tpam_unix.so\n'
                             'account\trequired\tpam_unix.so\n'
                             'session\trequired\tpam_unix.so\n',
