@@ -49,4 +49,5 @@ class Service(object):
 def demo_services():
     """The service classes ``make demo`` starts, in order."""
     from .pam import PamWrapperService  # pylint: disable=import-outside-toplevel
-    return [PamWrapperService]
+    from .krb5 import Krb5Service  # pylint: disable=import-outside-toplevel
+    return [PamWrapperService, Krb5Service]
