@@ -17,7 +17,7 @@ options:
       - The credential cache, as a Kerberos cache name C(TYPE:residual). A name without a type
         is a file.
       - V(FILE:/path) is one cache in one file. V(DIR:/directory) is a collection of caches in a
-        directory (the module works on the cache of O(principal) in it, or on the primary
+        directory (the module works on the cache of the principal in it, or on the primary
         cache), V(DIR::/directory/tktNAME) one cache of such a collection. V(KEYRING:...) and
         V(KCM:) caches are used through the Kerberos library.
       - Defaults to the default cache of the user the module runs as (E(KRB5CCNAME), then

@@ -68,7 +68,6 @@ notes:
     which the KDC logs like any other.
 seealso:
   - module: hostsec.mgmt.krb5_ticket
-  - role: hostsec.mgmt.kerberos_client
 """
 
 EXAMPLES = r"""

@@ -106,7 +106,6 @@ notes:
 seealso:
   - module: hostsec.mgmt.krb5_ticket_info
   - module: hostsec.mgmt.krb5_keytab_info
-  - role: hostsec.mgmt.kerberos_client
 attributes:
   check_mode:
     support: full
