@@ -276,3 +276,38 @@ def test_ticket_info_of_missing_cache(kdc_up, tmp_path):
                                               'fail_if_missing': True})
     assert strict.rc != 0
     assert strict.results[0]['result']['error']['name'] == 'KRB5_FCC_NOFILE'
+
+
+def _keyring_usable():
+    import ctypes  # pylint: disable=import-outside-toplevel
+    import platform  # pylint: disable=import-outside-toplevel
+    number = {'x86_64': 250, 'aarch64': 219}.get(platform.machine())
+    if number is None:
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        # keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, create=1)
+        return libc.syscall(number, 0, -3, 1) > 0
+    except (OSError, AttributeError):
+        return False
+
+
+@pytest.mark.skipif(not _keyring_usable(), reason='the kernel keyring is not available here')
+def test_keyring_cache_through_the_library(kdc_up, monkeypatch):
+    """KEYRING: caches are written by the library (in this process: a session keyring)."""
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5 import ticket
+    for name, value in kdc_up.env.items():
+        monkeypatch.setenv(name, value)
+    name = 'KEYRING:session:hostsec_test_%d' % os.getpid()
+    request = ticket.TicketRequest(ccache=name, principal='alice', password=USERS['alice'])
+    first = ticket.present(request)
+    try:
+        assert first['action'] == 'acquire' and first['ccache'].startswith(name + ':')
+        again = ticket.present(ticket.TicketRequest(ccache=name, principal='alice'))
+        assert again['action'] == 'none' and again['end'] == first['end']
+        listed = kdc_up.klist('-c', first['ccache'])
+        assert 'Default principal: %s' % kdc_up.principal('alice') in listed.stdout
+    finally:
+        gone = ticket.absent(ticket.TicketRequest(ccache=name, principal='alice'))
+    assert gone['destroyed'] == [first['ccache']]
+    assert ticket.absent(ticket.TicketRequest(ccache=name, principal='alice'))['changed'] is False
