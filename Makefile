@@ -22,7 +22,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv sysdeps collection test demo lint sanity units integration molecule \
+.PHONY: help venv sysdeps collection install test demo lint sanity units integration molecule \
         docs-lint docs bench clean distclean
 
 help:
@@ -73,8 +73,14 @@ integration: venv collection
 molecule: venv collection
 	$(BIN)/python -m pytest tests/molecule $(PYTEST_ARGS)
 
-demo: venv collection
-	$(BIN)/python tools/demo.py
+# The release artifact, built and installed into the virtualenv (what `make demo` runs).
+install: venv
+	rm -rf $(BUILD)/dist
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+	$(BIN)/ansible-galaxy collection install --force -p $(VENV)/collections $(BUILD)/dist/hostsec-mgmt-*.tar.gz
+
+demo: install collection
+	$(BIN)/python tools/demo.py --collections-path $(CURDIR)/$(VENV)/collections
 
 docs: venv collection
 	tools/build_docs.sh $(BUILD)/docsite docs/build

@@ -6,6 +6,7 @@ The second run must report changed=0 on every host: the demo fails otherwise. Se
 started in build/demo/ and stopped (by the PIDs the demo started) whatever happens.
 """
 
+import argparse
 import contextlib
 import os
 import shutil
@@ -19,11 +20,11 @@ from harness import ansible, paths  # noqa: E402  pylint: disable=wrong-import-p
 from harness.services import demo_services  # noqa: E402  pylint: disable=wrong-import-position
 
 
-def run_playbook(extra_vars_file, label):
+def run_playbook(extra_vars_file, label, collections_path):
     print('\n===== %s: ansible-playbook playbooks/demo.yml =====' % label, flush=True)
     argv = [paths.tool('ansible-playbook'), '-i', ansible.INVENTORY,
             os.path.join(ROOT, 'playbooks', 'demo.yml'), '-e', '@' + extra_vars_file]
-    env = ansible.environment()
+    env = ansible.environment({'ANSIBLE_COLLECTIONS_PATH': collections_path})
     env.pop('ANSIBLE_CALLBACKS_ENABLED')
     proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
@@ -37,7 +38,12 @@ def run_playbook(extra_vars_file, label):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--collections-path', default=paths.COLLECTIONS,
+                        help='where hostsec.mgmt is installed (default: the build mirror)')
+    args = parser.parse_args()
     paths.sync_collection()
+    print('using hostsec.mgmt from %s' % args.collections_path, flush=True)
     workdir = os.path.join(paths.BUILD, 'demo')
     shutil.rmtree(workdir, ignore_errors=True)
     os.makedirs(workdir)
@@ -53,11 +59,12 @@ def main():
             import json  # pylint: disable=import-outside-toplevel
             json.dump(extra_vars, handle, indent=2)
         os.chmod(vars_file, 0o600)
-        first = run_playbook(vars_file, 'first run')
+        first = run_playbook(vars_file, 'first run', args.collections_path)
         if first.rc != 0:
             print('demo: the first run failed (rc=%d)' % first.rc)
             return 1
-        second = run_playbook(vars_file, 'second run (must change nothing)')
+        second = run_playbook(vars_file, 'second run (must change nothing)',
+                              args.collections_path)
         if second.rc != 0:
             print('demo: the second run failed (rc=%d)' % second.rc)
             return 1

@@ -105,18 +105,24 @@ def _run(argv, env, timeout, extra_vars=None, cwd=None):
     return AnsibleRun(argv, proc.returncode, proc.stdout, proc.stderr, results)
 
 
+def _mode_args(check, diff, verbosity):
+    return (['--check'] if check else []) + (['--diff'] if diff else []) + \
+        (['-' + 'v' * verbosity] if verbosity else [])
+
+
 def run_playbook(playbook, extra_vars=None, env=None, check=False, diff=False, verbosity=0,
-                 args=(), inventory=INVENTORY, timeout=900):
-    """Run ``playbook`` against the local inventory and return an :class:`AnsibleRun`."""
-    argv = [paths.tool('ansible-playbook'), '-i', inventory, playbook]
-    if check:
-        argv.append('--check')
-    if diff:
-        argv.append('--diff')
-    if verbosity:
-        argv.append('-' + 'v' * verbosity)
-    argv += list(args)
-    return _run(argv, environment(env), timeout, extra_vars)
+                 args=(), inventory=INVENTORY, timeout=900, bin_dir=None):
+    """Run ``playbook`` against the local inventory and return an :class:`AnsibleRun`.
+
+    ``bin_dir``: run the ansible-playbook of another virtualenv (e.g. the oldest ansible-core).
+    """
+    command = os.path.join(bin_dir, 'ansible-playbook') if bin_dir else \
+        paths.tool('ansible-playbook')
+    argv = [command, '-i', inventory, playbook] + _mode_args(check, diff, verbosity) + list(args)
+    run_env = environment(env)
+    if bin_dir:
+        run_env['PATH'] = bin_dir + os.pathsep + run_env['PATH']
+    return _run(argv, run_env, timeout, extra_vars)
 
 
 def run_adhoc(module, module_args='', extra_vars=None, env=None, check=False, diff=False,
@@ -125,11 +131,6 @@ def run_adhoc(module, module_args='', extra_vars=None, env=None, check=False, di
     argv = [paths.tool('ansible'), host, '-i', inventory, '-m', module]
     if module_args:
         argv += ['-a', module_args]
-    if check:
-        argv.append('--check')
-    if diff:
-        argv.append('--diff')
-    if verbosity:
-        argv.append('-' + 'v' * verbosity)
+    argv += _mode_args(check, diff, verbosity)
     return _run(argv, environment(dict(env or {}, ANSIBLE_LOAD_CALLBACK_PLUGINS='1')), timeout,
                 extra_vars)

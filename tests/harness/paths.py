@@ -24,3 +24,28 @@ def tool(name):
     """Path of a command installed in the virtualenv, else the bare name (found on PATH)."""
     candidate = os.path.join(BIN, name)
     return candidate if os.path.exists(candidate) else name
+
+
+def oldest_ansible_bin():
+    """bin/ of a virtualenv with the oldest ansible-core meta/runtime.yml claims to support.
+
+    Created once under build/ (``ansible-core==X.Y.*`` for ``requires_ansible: '>=X.Y.Z'``).
+    """
+    import re  # pylint: disable=import-outside-toplevel
+    import yaml  # pylint: disable=import-outside-toplevel
+    with open(os.path.join(ROOT, 'meta', 'runtime.yml')) as handle:
+        requires = yaml.safe_load(handle)['requires_ansible']
+    match = re.match(r'^>=\s*(\d+)\.(\d+)', requires)
+    if not match:
+        raise RuntimeError('cannot read the oldest version from requires_ansible %r' % requires)
+    version = '%s.%s' % match.groups()
+    venv = os.path.join(BUILD, 'venv-ansible-core-%s' % version)
+    bindir = os.path.join(venv, 'bin')
+    stamp = os.path.join(venv, '.installed')
+    if not os.path.exists(stamp):
+        subprocess.run([sys.executable, '-m', 'venv', '--clear', venv], check=True)
+        subprocess.run([os.path.join(bindir, 'pip'), 'install', '-q',
+                        'ansible-core==%s.*' % version], check=True)
+        with open(stamp, 'w') as handle:
+            handle.write(version + '\n')
+    return bindir

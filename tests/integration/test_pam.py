@@ -203,10 +203,12 @@ def test_config_dir_reads_a_staged_configuration_without_pam_wrapper(pam):
     assert result['service_file'] == os.path.join(pam.service_dir, 'hostsec-matrix')
 
 
-def run_target(pam, unix_users, verbosity=0):
+def run_target(pam, unix_users, verbosity=0, bin_dir=None):
     extra_vars = dict(pam.ansible_vars(), unix_users=unix_users, unix_password=UNIX_PASSWORD,
                       otp_code=totp(OTP_SECRETS['alice']))
-    return ansible.run_playbook(TARGET, extra_vars=extra_vars, verbosity=verbosity), extra_vars
+    run = ansible.run_playbook(TARGET, extra_vars=extra_vars, verbosity=verbosity,
+                               bin_dir=bin_dir)
+    return run, extra_vars
 
 
 def test_pam_check_module_target(pam, unix_users):
@@ -215,6 +217,13 @@ def test_pam_check_module_target(pam, unix_users):
     recap = run.recap['localhost']
     assert recap['failed'] == 0 and recap['changed'] == 0, run.explain()
     assert 'Traceback' not in run.output
+
+
+def test_pam_check_module_target_on_the_oldest_supported_ansible_core(pam, unix_users):
+    """meta/runtime.yml's requires_ansible is a claim: run the target with that release."""
+    run, _extra_vars = run_target(pam, unix_users, bin_dir=paths.oldest_ansible_bin())
+    assert run.rc == 0, run.explain()
+    assert run.recap['localhost']['failed'] == 0, run.explain()
 
 
 def test_no_secret_in_anything_ansible_printed_or_returned(pam, unix_users):
