@@ -33,7 +33,7 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5 import ticket
 args = json.load(sys.stdin)
 runs = args.pop('runs')
 times = []
-for _ in range(runs):
+for _run in range(runs):
     start = time.perf_counter()
     result = ticket.present(ticket.TicketRequest(**args))
     times.append(time.perf_counter() - start)
@@ -51,7 +51,7 @@ def run_client(env, args, runs):
 
 def per_process(env, args, runs):
     times = []
-    for _ in range(runs):
+    for _run in range(runs):
         start = time.perf_counter()
         action, _inner = run_client(env, args, 1)
         times.append(time.perf_counter() - start)
@@ -60,7 +60,7 @@ def per_process(env, args, runs):
 
 def timed_tool(argv, env, stdin, runs):
     times = []
-    for _ in range(runs):
+    for _run in range(runs):
         start = time.perf_counter()
         proc = subprocess.run(argv, input=stdin, env=env, capture_output=True, text=True,
                               timeout=60, check=False)

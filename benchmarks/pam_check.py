@@ -54,7 +54,7 @@ def measure(pam, service, user, password, runs):
     env = dict(os.environ, PYTHONPATH=paths.COLLECTIONS, **pam.environment())
     ours, theirs = [], []
     request = json.dumps({'service': service, 'user': user, 'password': password})
-    for _ in range(runs):
+    for _run in range(runs):
         seconds, proc = timed([sys.executable, PROBE], request, env)
         outcome = json.loads(proc.stdout)['outcome']
         ours.append(seconds)

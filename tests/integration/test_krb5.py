@@ -167,8 +167,8 @@ def test_cache_file_mode_owner_and_atomic_replacement(kdc_up, tmp_path):
     assert oct(os.stat(path).st_mode & 0o777) == '0o600'
     # A wrong password on a forced run fails and keeps the cache byte for byte.
     digest = _sha(path)
-    wrong = _adhoc(kdc, 'krb5_ticket', dict(args, password='wrong-password', force=True,
-                                           mode='0600'))
+    wrong_args = dict(args, password='wrong-password', force=True, mode='0600')
+    wrong = _adhoc(kdc, 'krb5_ticket', wrong_args)
     assert wrong.rc != 0
     assert wrong.results[0]['result']['error']['name'] == 'KRB5KDC_ERR_PREAUTH_FAILED'
     assert _sha(path) == digest

@@ -125,8 +125,9 @@ def _install(workdir, target, principal, mode, owner, group):
         primary = os.path.join(target.directory, 'primary')
         current = read_file(primary)
         current_name = current.decode('utf-8', 'replace').strip() if current else ''
-        if new and (not current_name or not os.path.exists(os.path.join(target.directory,
-                                                                         current_name))):
+        primary_exists = bool(current_name) and os.path.exists(
+            os.path.join(target.directory, current_name))
+        if new and not primary_exists:
             write_atomic(primary, (os.path.basename(single.path) + '\n').encode(), mode=0o644,
                          owner=owner, group=group)
         return single.name

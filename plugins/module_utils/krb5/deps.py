@@ -25,8 +25,9 @@ PYKRB5 = OptionalDependency(
 try:
     import gssapi  # noqa: F401  pylint: disable=unused-import
     import gssapi.raw  # noqa: F401  pylint: disable=unused-import
-    from gssapi.raw import acquire_cred_from, store_cred_into  # noqa: F401
-    from gssapi.raw import acquire_cred_with_password  # noqa: F401
+    # The credential store and password extensions (absent from very old GSSAPI builds).
+    from gssapi.raw import acquire_cred_from, store_cred_into  # noqa: F401  pylint: disable=unused-import
+    from gssapi.raw import acquire_cred_with_password  # noqa: F401  pylint: disable=unused-import
 except ImportError as exc:
     gssapi = None
     GSSAPI.failed(exc)

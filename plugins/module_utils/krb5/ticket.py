@@ -161,10 +161,10 @@ def present(request, check_mode=False):
         after = _summary(final)
         result['ccache'] = final['ccache']
         tgt = final.get('tgt')
-        if tgt and tgt['end_epoch'] - now() < request.min_lifetime:
+        left = tgt['end_epoch'] - now() if tgt else None
+        if left is not None and left < request.min_lifetime:
             warnings.append('the KDC issued a ticket valid for %ds only, less than min_lifetime '
-                            '(%ds): every run will get a new one' % (tgt['end_epoch'] - now(),
-                                                                    request.min_lifetime))
+                            '(%ds): every run will get a new one' % (left, request.min_lifetime))
     result.update(_ticket_fields(final))
     result['diff'] = {'before': before, 'after': after}
     result['warnings'] = warnings
