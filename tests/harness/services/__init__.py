@@ -51,4 +51,5 @@ def demo_services():
     from .pam import PamWrapperService  # pylint: disable=import-outside-toplevel
     from .wbem import WbemService  # pylint: disable=import-outside-toplevel
     from .myproxy import MyProxyService  # pylint: disable=import-outside-toplevel
-    return [PamWrapperService, WbemService, MyProxyService]
+    from .krb5 import Krb5Service  # pylint: disable=import-outside-toplevel
+    return [PamWrapperService, WbemService, MyProxyService, Krb5Service]

@@ -1,0 +1,210 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Getting a TGT into a credential cache without ever damaging the cache that is there.
+
+Acquisition uses python-gssapi's credential store extensions:
+
+- with a password: ``acquire_cred_with_password`` (the library keeps the ticket in a private
+  memory cache), then ``store_cred_into`` a new file cache;
+- with a client keytab: ``acquire_cred_from({'client_keytab': ..., 'ccache': <new file>})``,
+  which makes the library get the ticket straight into that new file cache.
+
+The new cache is a file in a private temporary directory (mode 0700) created next to the target,
+so a failed acquisition leaves the existing cache as it was. The finished cache is then installed
+with :func:`..common.files.write_atomic` (mode, owner and group set before it is renamed over the
+target). Caches that are not files (KEYRING, KCM) are filled through the library with
+``store_cred_into``; the library writes those in place.
+
+The requested ticket and renew lifetimes reach the library through a krb5.conf overlay
+(:func:`.util.libdefaults_overlay`): GSSAPI has no parameter for them.
+
+Renewal (which GSSAPI cannot do) uses pykrb5's ``get_renewed_creds``; like ``kinit -R`` the
+renewed cache holds only the renewed TGT.
+"""
+
+import os
+import shutil
+import tempfile
+import uuid
+
+from ..common.files import read_file, write_atomic
+from . import deps
+from .ccache import CcacheName, context, open_cache, parse_principal, read_cache
+from .errors import Krb5Error, from_gss, from_krb5
+from .util import libdefaults_overlay, realm_of
+
+
+class _Workdir(object):
+    """A private directory for the new cache, next to the target when the target is a file."""
+
+    def __init__(self, target):
+        parent = None
+        if target.path:
+            parent = os.path.dirname(target.path)
+            if not os.path.isdir(parent):
+                raise Krb5Error('cannot write credential cache %s: directory %s does not exist'
+                                % (target.name, parent), error_name='ENOENT')
+        try:
+            self.path = tempfile.mkdtemp(prefix='.hostsec-krb5-', dir=parent)
+        except OSError as exc:
+            raise Krb5Error('cannot create a temporary credential cache next to %s: %s'
+                            % (target.name, exc.strerror or exc), error_name='EACCES')
+        self.ccache = 'FILE:' + os.path.join(self.path, 'ccache')
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        shutil.rmtree(self.path, ignore_errors=True)
+        return False
+
+
+def _gss_name(principal):
+    gssapi = deps.gssapi
+    try:
+        return gssapi.Name(principal, gssapi.NameType.kerberos_principal)
+    except gssapi.exceptions.GSSError as exc:
+        raise from_gss(exc, 'parsing principal %r' % principal)
+
+
+def _acquire_into(ccache, principal, password=None, keytab=None):
+    """Get a TGT for ``principal`` into the (new) cache ``ccache``."""
+    gssapi = deps.gssapi
+    raw = gssapi.raw
+    name = _gss_name(principal)
+    action = 'acquiring a ticket for %s' % principal
+    try:
+        if password is not None:
+            creds = raw.acquire_cred_with_password(name, password.encode('utf-8'),
+                                                   usage='initiate').creds
+            raw.store_cred_into({'ccache': ccache}, creds, usage='initiate',
+                                mech=gssapi.MechType.kerberos, overwrite=True)
+        else:
+            raw.acquire_cred_from({'ccache': ccache, 'client_keytab': keytab}, name,
+                                  usage='initiate')
+    except gssapi.exceptions.GSSError as exc:
+        raise from_gss(exc, action + (' with a password' if password is not None
+                                      else ' with keytab %s' % keytab))
+
+
+def _store_library(source, target, principal):
+    """Copy the cache ``source`` into a non-file cache ``target`` through GSSAPI."""
+    gssapi = deps.gssapi
+    raw = gssapi.raw
+    try:
+        creds = raw.acquire_cred_from({'ccache': source}, _gss_name(principal),
+                                      usage='initiate').creds
+        raw.store_cred_into({'ccache': target.name}, creds, usage='initiate',
+                            mech=gssapi.MechType.kerberos, overwrite=True, set_default=True)
+    except gssapi.exceptions.GSSError as exc:
+        raise from_gss(exc, 'storing the ticket into %s' % target.name)
+
+
+def _dir_target(target, principal):
+    """The file cache of ``principal`` in a DIR collection (an existing one or a new name)."""
+    ctx, cache = open_cache(target, principal)
+    directory = target.directory
+    if cache is not None:
+        name = '%s:%s' % (deps.krb5.cc_get_type(ctx, cache).decode(),
+                          deps.krb5.cc_get_name(ctx, cache).decode())
+        return CcacheName(name), False
+    if not os.path.isdir(directory):
+        try:
+            os.makedirs(directory, 0o700)
+        except OSError as exc:
+            raise Krb5Error('cannot create the cache collection directory %s: %s'
+                            % (directory, exc.strerror or exc), error_name='EACCES')
+    return CcacheName('DIR::%s/tkt%s' % (directory, uuid.uuid4().hex[:12])), True
+
+
+def _install(workdir, target, principal, mode, owner, group):
+    """Move the finished cache from ``workdir`` to ``target``; return the cache's name."""
+    if target.type == 'DIR' and target.is_collection:
+        single, new = _dir_target(target, principal)
+        _write_file(workdir, single, mode, owner, group)
+        primary = os.path.join(target.directory, 'primary')
+        current = read_file(primary)
+        current_name = current.decode('utf-8', 'replace').strip() if current else ''
+        primary_exists = bool(current_name) and os.path.exists(
+            os.path.join(target.directory, current_name))
+        if new and not primary_exists:
+            write_atomic(primary, (os.path.basename(single.path) + '\n').encode(), mode=0o644,
+                         owner=owner, group=group)
+        return single.name
+    if target.is_file:
+        _write_file(workdir, target, mode, owner, group)
+        return target.name
+    _store_library(workdir.ccache, target, principal)
+    return target.name
+
+
+def _write_file(workdir, target, mode, owner, group):
+    data = read_file(workdir.ccache[len('FILE:'):])
+    if not data:
+        raise Krb5Error('the library wrote no credential cache', error_name=None)
+    write_atomic(target.path, data, mode=mode, owner=owner, group=group)
+
+
+def acquire(target, principal, password=None, keytab=None, lifetime=None, renew_lifetime=None,
+            mode=0o600, owner=None, group=None):
+    """Get a new TGT for ``principal`` into the cache ``target`` (a :class:`CcacheName`).
+
+    ``renew_lifetime=0`` asks for a ticket that is not renewable, ``None`` for the krb5.conf
+    default. Returns :func:`.ccache.read_cache` of the installed cache.
+    """
+    deps.require(deps.GSSAPI, deps.PYKRB5)
+    if (password is None) == (keytab is None):
+        raise Krb5Error('acquire() needs a password or a keytab')
+    if keytab is not None:
+        _check_keytab(keytab, principal)
+    with _Workdir(target) as workdir:
+        with libdefaults_overlay(realm_of(principal), lifetime, renew_lifetime):
+            _acquire_into(workdir.ccache, principal, password=password, keytab=keytab)
+        name = _install(workdir, target, principal, mode, owner, group)
+    return read_cache(CcacheName(name), principal)
+
+
+def _check_keytab(keytab, principal):
+    """Fail clearly when the client keytab has no key for ``principal``."""
+    krb5 = deps.krb5
+    ctx = context()
+    try:
+        handle = krb5.kt_resolve(ctx, keytab.encode('utf-8'))
+        krb5.kt_get_entry(ctx, handle, parse_principal(ctx, principal))
+    except krb5.Krb5Error as exc:
+        raise from_krb5(exc, 'looking up the key of %s in keytab %s' % (principal, keytab))
+
+
+def renew(target, principal, mode=0o600, owner=None, group=None):
+    """Renew the TGT of ``principal`` in ``target``; returns :func:`.ccache.read_cache`."""
+    deps.require(deps.PYKRB5)
+    krb5 = deps.krb5
+    ctx, cache = open_cache(target, principal)
+    if cache is None:
+        raise from_krb5(_NotFound(), 'renewing the ticket of %s' % principal)
+    name = '%s:%s' % (krb5.cc_get_type(ctx, cache).decode(), krb5.cc_get_name(ctx, cache).decode())
+    single = CcacheName(name)
+    client = parse_principal(ctx, principal)
+    with _Workdir(single) as workdir:
+        try:
+            creds = krb5.get_renewed_creds(ctx, client, cache)
+            new_cache = krb5.cc_resolve(ctx, workdir.ccache.encode('utf-8'))
+            krb5.cc_initialize(ctx, new_cache, client)
+            krb5.cc_store_cred(ctx, new_cache, creds)
+        except krb5.Krb5Error as exc:
+            raise from_krb5(exc, 'renewing the ticket of %s in %s' % (principal, name))
+        if single.is_file:
+            _write_file(workdir, single, mode, owner, group)
+        else:
+            _store_library(workdir.ccache, single, principal)
+    return read_cache(single, principal)
+
+
+class _NotFound(Exception):
+    err_code = -1765328243  # KRB5_CC_NOTFOUND
+
+    def __str__(self):
+        return 'Matching credential not found'
+
+
+__all__ = ['acquire', 'renew', 'context']

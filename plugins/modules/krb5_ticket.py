@@ -1,0 +1,270 @@
+#!/usr/bin/python
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: krb5_ticket
+short_description: Keep a Kerberos ticket-granting ticket in a credential cache, or destroy it
+version_added: 0.1.0
+description:
+  - With O(state=present) makes sure the credential cache O(ccache) holds a valid
+    ticket-granting ticket (TGT) for O(principal), idempotently. The module reads the cache
+    first; only when the TGT is missing, belongs to another principal, is not renewable while
+    O(renewable) is wanted, or has less than O(min_lifetime) left does it contact the KDC. A run
+    that changes nothing contacts no KDC.
+  - A TGT with less than O(min_lifetime) left is renewed when it is renewable and can be renewed
+    for at least O(min_lifetime), else a new one is acquired with O(password) or O(keytab).
+  - A new ticket is obtained with python-gssapi (acquire with a password, or from a client
+    keytab) into a new cache in a private temporary directory next to the target, which is then
+    written over the target atomically with O(mode), O(owner) and O(group). A failed acquisition
+    (wrong password, KDC down) leaves the existing cache untouched.
+  - With O(state=absent) destroys the cache; in a collection (V(DIR:), V(KEYRING:)) with
+    O(principal) only the cache of that principal, without O(principal) every cache of a V(DIR:)
+    collection.
+  - Renewal uses pykrb5 (C(krb5_get_renewed_creds)), like C(kinit -R) the renewed cache holds
+    only the renewed TGT.
+author:
+  - hostsec.mgmt developers (@hostsec)
+extends_documentation_fragment:
+  - hostsec.mgmt.attributes
+  - hostsec.mgmt.krb5
+options:
+  state:
+    description:
+      - V(present) keeps a valid TGT in the cache, V(absent) destroys the cache.
+    type: str
+    choices: [present, absent]
+    default: present
+  principal:
+    description:
+      - The client principal, for example V(alice@EXAMPLE.ORG) or V(host/node1.example.org). Without a
+        realm the default realm of krb5.conf is added.
+      - Required with O(state=present) unless the cache already holds a ticket to keep (then its
+        principal is used, and it can only be renewed).
+    type: str
+  password:
+    description:
+      - The principal's password, to acquire a new ticket. Never logged or returned.
+      - Mutually exclusive with O(keytab).
+    type: str
+  keytab:
+    description:
+      - A client keytab with the principal's keys, to acquire a new ticket (like C(kinit -k -t)).
+      - Mutually exclusive with O(password).
+    type: path
+  lifetime:
+    description:
+      - The ticket lifetime to request, in seconds or as a duration such as V(10h), V(90m) or
+        V(1d12h). The KDC may issue a shorter one (the principal's and the realm's maximum).
+      - Defaults to C(ticket_lifetime) of krb5.conf.
+      - Must be longer than O(min_lifetime).
+    type: str
+  renewable:
+    description:
+      - Request a renewable ticket. A TGT that is not renewable is replaced by a new one.
+      - Implied by O(renew_lifetime).
+      - With V(false) and no O(renew_lifetime) a ticket that is not renewable is requested.
+    type: bool
+    default: false
+  renew_lifetime:
+    description:
+      - The renewable lifetime to request (a duration as for O(lifetime)). Defaults to
+        C(renew_lifetime) of krb5.conf when O(renewable=true).
+    type: str
+  min_lifetime:
+    description:
+      - Below this remaining lifetime the TGT is renewed (if renewable) or a new one acquired.
+    type: str
+    default: 1h
+  force:
+    description:
+      - Always acquire a new ticket (contacting the KDC, so the task always reports a change).
+    type: bool
+    default: false
+  owner:
+    description:
+      - The owner of a file cache (name or uid). Defaults to the user the module runs as for a new
+        cache, and to the current owner of an existing one.
+    type: str
+  group:
+    description:
+      - The group of a file cache (name or gid).
+    type: str
+  mode:
+    description:
+      - The mode of a file cache, as an octal string.
+    type: str
+    default: '0600'
+notes:
+  - Check mode reads the cache and reports what would be done (RV(action)); it contacts no KDC,
+    so the ticket times of a new ticket are not known then.
+  - The requested lifetimes reach the Kerberos library through a temporary krb5.conf in front of
+    the site's (C(ticket_lifetime) and C(renew_lifetime) of C([libdefaults])); GSSAPI has no
+    parameter for them.
+  - With a client keytab the library also records in the cache when it should be refreshed from
+    the keytab (a C(refresh_time) configuration entry), as GSSAPI applications expect.
+seealso:
+  - module: hostsec.mgmt.krb5_ticket_info
+  - module: hostsec.mgmt.krb5_keytab_info
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The diff shows the cache's principal, TGT times and renewability before and after.
+"""
+
+EXAMPLES = r"""
+- name: Keep a renewable ticket for the backup robot from its keytab
+  hostsec.mgmt.krb5_ticket:
+    principal: backup@EXAMPLE.ORG
+    keytab: /etc/security/keytabs/backup.keytab
+    ccache: FILE:/var/lib/backup/krb5cc
+    owner: backup
+    lifetime: 10h
+    renew_lifetime: 7d
+    min_lifetime: 2h
+
+- name: Ticket for a user, in the user's cache collection
+  hostsec.mgmt.krb5_ticket:
+    principal: alice@EXAMPLE.ORG
+    password: "{{ vault_alice_password }}"
+    ccache: DIR:/run/user/1000/krb5cc
+    owner: alice
+
+- name: Only renew the ticket that is there (fails if it cannot be renewed)
+  hostsec.mgmt.krb5_ticket:
+    ccache: FILE:/var/lib/backup/krb5cc
+
+- name: Log out
+  hostsec.mgmt.krb5_ticket:
+    ccache: FILE:/var/lib/backup/krb5cc
+    state: absent
+"""
+
+RETURN = r"""
+action:
+  description:
+    - What was done (or would be, in check mode) - V(none), V(acquire) (a new ticket from the KDC),
+      V(renew), V(attributes) (only mode/owner/group of the cache file) or V(destroy).
+  returned: always
+  type: str
+  sample: acquire
+reason:
+  description: Why RV(action) was chosen.
+  returned: always
+  type: str
+  sample: the TGT has 1200s left, less than min_lifetime
+principal:
+  description: The client principal (with its realm), V(null) for O(state=absent) without O(principal).
+  returned: always
+  type: str
+  sample: alice@EXAMPLE.ORG
+ccache:
+  description: The full name of the cache (for a collection, the principal's cache in it).
+  returned: always
+  type: str
+  sample: FILE:/tmp/krb5cc_1000
+start:
+  description: When the TGT became valid (ISO 8601, UTC); V(null) when not known (absent, check mode).
+  returned: always
+  type: str
+  sample: '2025-03-01T08:00:00Z'
+end:
+  description: When the TGT expires (ISO 8601, UTC).
+  returned: always
+  type: str
+  sample: '2025-03-01T18:00:00Z'
+renew_till:
+  description: Until when the TGT can be renewed (ISO 8601, UTC); V(null) when it is not renewable.
+  returned: always
+  type: str
+  sample: '2025-03-08T08:00:00Z'
+renewable:
+  description: Whether the TGT is renewable.
+  returned: always
+  type: bool
+  sample: true
+expires_in:
+  description: Seconds until RV(end).
+  returned: always
+  type: int
+  sample: 36000
+flags:
+  description: The TGT's ticket flags.
+  returned: always
+  type: list
+  elements: str
+  sample: [renewable, initial, pre_authent]
+destroyed:
+  description: The caches destroyed (or that would be, in check mode).
+  returned: when O(state=absent)
+  type: list
+  elements: str
+  sample: [FILE:/tmp/krb5cc_1000]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import InvalidInputError, fail_on_error
+from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5 import deps, ticket
+from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5.args import apply_common, krb5_argument_spec
+from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5.util import parse_duration
+
+
+def argument_spec():
+    return krb5_argument_spec(
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        principal=dict(type='str'),
+        password=dict(type='str', no_log=True),
+        keytab=dict(type='path', no_log=False),
+        lifetime=dict(type='str'),
+        renewable=dict(type='bool', default=False),
+        renew_lifetime=dict(type='str'),
+        min_lifetime=dict(type='str', default='1h'),
+        force=dict(type='bool', default=False),
+        owner=dict(type='str'),
+        group=dict(type='str'),
+        mode=dict(type='str', default='0600'),
+    )
+
+
+def _mode(value):
+    try:
+        mode = int(str(value), 8)
+    except ValueError:
+        raise InvalidInputError('mode %r is not an octal mode' % (value,))
+    if mode & ~0o7777:
+        raise InvalidInputError('mode %r is not a file mode' % (value,))
+    return mode
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=[('password', 'keytab')])
+    deps.fail_if_missing(module, deps.GSSAPI, deps.PYKRB5)
+    params = module.params
+    with fail_on_error(module, changed=False):
+        apply_common(params)
+        request = ticket.TicketRequest(
+            principal=params['principal'], ccache=params['ccache'], password=params['password'],
+            keytab=params['keytab'], lifetime=parse_duration(params['lifetime'], 'lifetime'),
+            renewable=params['renewable'],
+            renew_lifetime=parse_duration(params['renew_lifetime'], 'renew_lifetime'),
+            min_lifetime=parse_duration(params['min_lifetime'], 'min_lifetime'),
+            force=params['force'], mode=_mode(params['mode']), owner=params['owner'],
+            group=params['group'])
+        if params['state'] == 'present':
+            result = ticket.present(request, check_mode=module.check_mode)
+        else:
+            result = ticket.absent(request, check_mode=module.check_mode)
+    for warning in result.pop('warnings'):
+        module.warn(warning)
+    diff = result.pop('diff')
+    if module._diff:
+        result['diff'] = diff
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

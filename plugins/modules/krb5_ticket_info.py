@@ -1,0 +1,189 @@
+#!/usr/bin/python
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: krb5_ticket_info
+short_description: List the tickets of a Kerberos credential cache
+version_added: 0.1.0
+description:
+  - Reads a credential cache on the managed host and returns its default principal and every
+    ticket in it (client and server principal, start, end and renew-till times, flags, session
+    key enctype), and whether it holds a valid ticket-granting ticket (TGT). Like C(klist -f -e).
+  - Reading a cache contacts no KDC. A cache that does not exist is reported with
+    RV(exists=false), not as a failure, unless O(fail_if_missing=true).
+  - The module uses pykrb5 (GSSAPI has no call to list the tickets of a cache).
+author:
+  - hostsec.mgmt developers (@hostsec)
+extends_documentation_fragment:
+  - hostsec.mgmt.attributes.INFO_MODULE
+  - hostsec.mgmt.krb5
+options:
+  principal:
+    description:
+      - In a cache collection (V(DIR:/directory), V(KEYRING:...)), read the cache of this
+        principal instead of the primary cache.
+    type: str
+  fail_if_missing:
+    description:
+      - Fail when the cache does not exist or (with O(principal)) holds no ticket for the principal.
+    type: bool
+    default: false
+seealso:
+  - module: hostsec.mgmt.krb5_ticket
+"""
+
+EXAMPLES = r"""
+- name: What does root's cache hold?
+  hostsec.mgmt.krb5_ticket_info:
+  register: tickets
+
+- name: Fail unless the backup robot has a valid TGT
+  ansible.builtin.assert:
+    that: tickets.tgt_valid
+    fail_msg: "no valid TGT in {{ tickets.ccache }}"
+
+- name: The cache of alice in her collection
+  hostsec.mgmt.krb5_ticket_info:
+    ccache: DIR:/run/user/1000/krb5cc
+    principal: alice@EXAMPLE.ORG
+"""
+
+RETURN = r"""
+ccache:
+  description: The full name of the cache read (for a collection, the cache chosen in it).
+  returned: always
+  type: str
+  sample: FILE:/tmp/krb5cc_0
+type:
+  description: The cache type (C(FILE), C(DIR), C(KEYRING), ...).
+  returned: always
+  type: str
+  sample: FILE
+exists:
+  description: Whether the cache exists and could be read.
+  returned: always
+  type: bool
+  sample: true
+state:
+  description: V(present), V(absent), or V(invalid) for a file that is not a readable cache.
+  returned: always
+  type: str
+  sample: present
+principal:
+  description: The default principal of the cache, V(null) when it does not exist.
+  returned: always
+  type: str
+  sample: alice@EXAMPLE.ORG
+read_error:
+  description: Why the cache could not be read, when RV(state=invalid).
+  returned: when RV(state=invalid)
+  type: str
+  sample: "Bad format in credentials cache"
+tgt_valid:
+  description: Whether the cache holds a TGT for the principal's realm that has not expired.
+  returned: always
+  type: bool
+  sample: true
+tgt:
+  description: The TGT (the element of RV(tickets) for C(krbtgt/REALM@REALM)), V(null) when there is none.
+  returned: always
+  type: dict
+  sample: {server: krbtgt/EXAMPLE.ORG@EXAMPLE.ORG, end: '2025-03-01T18:00:00Z'}
+tickets:
+  description: Every ticket in the cache, in the order the cache holds them.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    client:
+      description: The client principal.
+      type: str
+      sample: alice@EXAMPLE.ORG
+    server:
+      description: The service principal.
+      type: str
+      sample: krbtgt/EXAMPLE.ORG@EXAMPLE.ORG
+    auth_time:
+      description: When the client authenticated initially (ISO 8601, UTC).
+      type: str
+      sample: '2025-03-01T08:00:00Z'
+    start:
+      description: When the ticket became valid (ISO 8601, UTC).
+      type: str
+      sample: '2025-03-01T08:00:00Z'
+    end:
+      description: When the ticket expires (ISO 8601, UTC).
+      type: str
+      sample: '2025-03-01T18:00:00Z'
+    renew_till:
+      description: Until when the ticket can be renewed; V(null) when it is not renewable.
+      type: str
+      sample: '2025-03-08T08:00:00Z'
+    start_epoch:
+      description: RV(tickets[].start) in seconds since the epoch.
+      type: int
+      sample: 1740816000
+    end_epoch:
+      description: RV(tickets[].end) in seconds since the epoch.
+      type: int
+      sample: 1740852000
+    renew_till_epoch:
+      description: RV(tickets[].renew_till) in seconds since the epoch, V(null) when not renewable.
+      type: int
+      sample: 1741420800
+    expired:
+      description: Whether the ticket has expired.
+      type: bool
+      sample: false
+    flags:
+      description: The ticket flags by name.
+      type: list
+      elements: str
+      sample: [forwardable, renewable, initial, pre_authent]
+    flag_letters:
+      description: The flags as C(klist -f) shows them.
+      type: str
+      sample: FRIA
+    enctype:
+      description: The enctype of the session key.
+      type: str
+      sample: aes256-cts-hmac-sha1-96
+    is_tgt:
+      description: Whether this is the TGT of the principal's realm.
+      type: bool
+      sample: true
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
+from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5 import ccache, deps
+from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5.args import apply_common, krb5_argument_spec
+from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5.errors import CcacheNotFoundError
+
+
+def main():
+    module = AnsibleModule(argument_spec=krb5_argument_spec(
+        principal=dict(type='str'),
+        fail_if_missing=dict(type='bool', default=False),
+    ), supports_check_mode=True)
+    deps.fail_if_missing(module, deps.PYKRB5)
+    params = module.params
+    with fail_on_error(module, changed=False):
+        apply_common(params)
+        ref = ccache.resolve_name(params['ccache'])
+        principal = params['principal']
+        if principal:
+            principal = ccache.canonical_principal(principal)
+        info = ccache.read_cache(ref, principal)
+        if params['fail_if_missing'] and not info['exists']:
+            raise CcacheNotFoundError('no credential cache %s%s' % (
+                ref.name, ' for %s' % principal if principal else ''), error_name='KRB5_FCC_NOFILE')
+    info.pop('requested', None)
+    info.pop('path', None)
+    module.exit_json(changed=False, **info)
+
+
+if __name__ == '__main__':
+    main()
