@@ -226,6 +226,9 @@ class HTTPTransport(object):
         self._reused = False
 
     def _recv(self):
+        if self._sock is None:
+            raise WBEMConnectionError('The connection to %s was closed while a response was '
+                                      'being read' % self.target, error_name='CONNECTION_CLOSED')
         try:
             data = self._sock.recv(CHUNK_SIZE)
         except (OSError, socket.error) as exc:

@@ -293,7 +293,6 @@ class WBEMConnection(object):
         self.last_request_len = 0
         self.last_reply_len = 0
         self.last_http_request = None
-        self._busy = False
         context = None
         if self.scheme == 'https':
             cert_file = key_file = None
@@ -301,8 +300,31 @@ class WBEMConnection(object):
                 cert_file = x509.get('cert_file')
                 key_file = x509.get('key_file')
             context = make_ssl_context(self.validate_certs, ca_certs, cert_file, key_file)
-        self._transport = HTTPTransport(self.scheme, self._hostname, self._port, timeout,
-                                        context, socket_factory)
+        self._ssl_context = context
+        self._socket_factory = socket_factory
+        self._transport = self._new_transport()
+        # Every connection of this object; those in _busy are in the middle of a response
+        # (a generator of an Iter* method, suspended between two objects). An operation
+        # started meanwhile uses another connection, so the enumeration can go on.
+        self._transports = [self._transport]
+        self._busy = []
+
+    def _new_transport(self):
+        return HTTPTransport(self.scheme, self._hostname, self._port, self.timeout,
+                             self._ssl_context, self._socket_factory)
+
+    def _acquire_transport(self):
+        for transport in self._transports:
+            if not any(transport is busy for busy in self._busy):
+                break
+        else:
+            transport = self._new_transport()
+            self._transports.append(transport)
+        self._busy.append(transport)
+        return transport
+
+    def _release_transport(self, transport):
+        self._busy = [busy for busy in self._busy if busy is not transport]
 
     def _netloc(self):
         host = '[%s]' % self._hostname if ':' in self._hostname else self._hostname
@@ -326,8 +348,14 @@ class WBEMConnection(object):
         self._default_namespace = value.strip('/')
 
     def close(self):
-        """Close the HTTP connection (it is reopened by the next operation)."""
-        self._transport.close()
+        """Close the HTTP connections (one is reopened by the next operation)."""
+        for transport in self._transports:
+            transport.close()
+        # a connection an unfinished iterator still reads from stays reserved for it (it
+        # reports CONNECTION_CLOSED when it goes on); idle extra connections are dropped
+        self._transports = [transport for transport in self._transports
+                            if transport is self._transport
+                            or any(transport is busy for busy in self._busy)]
 
     def __enter__(self):
         return self
@@ -352,18 +380,14 @@ class WBEMConnection(object):
 
     def _exchange(self, body, cimxml_headers, kind, methodname, item_tags=None):
         """Send a request; yield the parser events of the response as they arrive."""
-        if self._busy:
-            # a previous generator was abandoned mid-response: start on a fresh connection
-            self._transport.close()
-        self._busy = True
+        transport = self._acquire_transport()
         self.last_raw_request = body
         self.last_request_len = len(body)
         self.last_raw_reply = None
         self.last_reply_len = 0
         try:
-            response = self._transport.request(CIMOM_PATH, self._headers(cimxml_headers),
-                                               body)
-            self.last_http_request = self._transport.last_request
+            response = transport.request(CIMOM_PATH, self._headers(cimxml_headers), body)
+            self.last_http_request = transport.last_request
             self._check_response(response, body)
             parser = ResponseParser(kind, methodname, self.limits, item_tags=item_tags)
             keep = [] if self.debug else None
@@ -379,18 +403,18 @@ class WBEMConnection(object):
         except ParseError as exc:
             if exc.request_data is None:
                 exc.request_data = body
-            self._transport.close()
+            transport.close()
             raise
         except WBEMError:
-            self._transport.close()
+            transport.close()
             raise
         finally:
-            self._busy = False
+            self._release_transport(transport)
 
     def _check_response(self, response, body):
         status = response.status
         if status != 200:
-            self._transport.close()
+            response.transport.close()
             if status == 401:
                 offered = response.header('www-authenticate', '')
                 schemes = [item.strip().split(' ')[0] for item in offered.split(',')
@@ -412,7 +436,7 @@ class WBEMConnection(object):
         if content_type is not None:
             low = content_type.strip().lower()
             if not (low.startswith('application/xml') or low.startswith('text/xml')):
-                self._transport.close()
+                response.transport.close()
                 raise HeaderParseError('WBEM server returned an invalid Content-Type header: '
                                        '%r (an HTML error page or a proxy?)' % content_type,
                                        request_data=body)

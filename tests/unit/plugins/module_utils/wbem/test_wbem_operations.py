@@ -196,3 +196,35 @@ def test_instance_names_are_streamed_one_by_one():
     for path in conn.IterEnumerateInstancePaths('T_Node'):
         seen.append(path['Id'])
     assert seen == list(range(300))
+
+
+def test_operations_inside_a_streaming_iterator_use_another_connection():
+    # pywbem-style code calls other operations while it iterates; the response the iterator
+    # is reading must stay on its connection (before: the nested call took it over and the
+    # iterator waited for the rest of its response until the timeout)
+    conn, wire = connection(http_response(enum_response(300)), http_response(enum_response(1)),
+                            http_response(enum_response(2)), http_response(enum_response(3)),
+                            use_pull_operations=False)
+    seen = []
+    for inst in conn.IterEnumerateInstances('T_Node'):
+        seen.append(inst['Id'])
+        if inst['Id'] == 10:
+            assert len(conn.EnumerateInstances('T_Node')) == 1
+            assert len(conn.EnumerateInstances('T_Node')) == 2
+    assert seen == list(range(300))
+    assert wire.connects == 2  # one extra connection, reused by the second nested call
+    assert len(conn.EnumerateInstances('T_Node')) == 3
+    assert wire.connects == 2
+
+
+def test_closing_the_connection_under_a_suspended_iterator():
+    conn, wire = connection(http_response(enum_response(300)), http_response(enum_response(1)),
+                            use_pull_operations=False)
+    iterator = conn.IterEnumerateInstances('T_Node')
+    assert next(iterator)['Id'] == 0
+    conn.close()
+    with pytest.raises(exc.WBEMConnectionError) as excinfo:
+        list(iterator)
+    assert excinfo.value.error_name == 'CONNECTION_CLOSED'
+    assert len(conn.EnumerateInstances('T_Node')) == 1
+    assert wire.connects == 2
