@@ -399,7 +399,6 @@ class WBEMConnection(object):
             if keep is not None:
                 self.last_raw_reply = b''.join(keep)
             yield from parser.close()
-            self._check_trailers(response, body)
         except ParseError as exc:
             if exc.request_data is None:
                 exc.request_data = body
@@ -410,6 +409,8 @@ class WBEMConnection(object):
             raise
         finally:
             self._release_transport(transport)
+        # the response is complete: an error in its trailers leaves the connection usable
+        self._check_trailers(response, body)
 
     def _check_response(self, response, body):
         status = response.status

@@ -79,11 +79,14 @@ def test_http_error_with_cimerror_and_pegasus_detail():
 
 def test_chunked_response_with_error_trailers():
     body = enum_response(3)
-    conn, _wire = connection(http_response(body, chunked=True, trailers={
-        'CIMStatusCode': '1', 'CIMStatusCodeDescription': 'provider%20crashed'}))
+    conn, wire = connection(http_response(body, chunked=True, trailers={
+        'CIMStatusCode': '1', 'CIMStatusCodeDescription': 'provider%20crashed'}),
+        http_response(enum_response(2)))
     with pytest.raises(exc.CIMError) as info:
         conn.EnumerateInstances('T_Node')
     assert info.value.status_code == 1 and info.value.status_description == 'provider crashed'
+    # the response was read to its end: the connection stays in use
+    assert len(conn.EnumerateInstances('T_Node')) == 2 and wire.connects == 1
     conn, _wire = connection(http_response(body, chunked=True,
                                            trailers={'CIMStatusCode': '0'}))
     assert len(conn.EnumerateInstances('T_Node')) == 3
