@@ -10,9 +10,7 @@ client's error classes with its protocol name, without a traceback or a secret i
 """
 
 import base64
-import os
 import socket
-import threading
 
 import pytest
 
@@ -153,6 +151,10 @@ def test_every_intrinsic_operation(wbem, transport):
     assert alltypes.properties['PEmbeddedInstance'].embedded_object == 'instance'
     assert alltypes.methods['Echo'].parameters['PReference'].reference_class == 'CIM_ComputerSystem'
     assert alltypes.methods['Echo'].qualifiers['Static'].value is True
+    origins = conn.GetClass('HOSTSEC_AllTypes', LocalOnly=False, IncludeClassOrigin=True).properties
+    assert (origins['Caption'].class_origin, origins['Caption'].propagated) == ('CIM_ManagedElement', True)
+    assert (origins['PUint8'].class_origin, origins['PUint8'].propagated) == ('HOSTSEC_AllTypes', False)
+    assert 'Caption' not in conn.GetClass('HOSTSEC_AllTypes', LocalOnly=True).properties
 
     classname = 'HOSTSEC_ITest_%s' % tag
     conn.CreateClass(CIMClass(classname, properties=[
@@ -191,6 +193,9 @@ def test_every_intrinsic_operation(wbem, transport):
     assert all(set(i.keys()) == {'Name', 'EnabledState'} for i in systems)
     node = conn.GetInstance(NODE01)
     assert node['Roles'] == ['Compute', 'Batch'] and node.path == NODE01
+    namespaces = conn.EnumerateInstances('CIM_Namespace', namespace=INTEROP)
+    assert sorted(i['Name'] for i in namespaces) == [CIMV2, INTEROP]
+    assert all(i.path.namespace == INTEROP for i in namespaces)
 
     new = CIMInstance('HOSTSEC_BulkElement', properties=[
         CIMProperty('InstanceID', 'hostsec:itest:%s' % tag), CIMProperty('Label', 'created'),
@@ -320,9 +325,60 @@ def test_invoke_method_with_typed_parameters(wbem, transport):
     with pytest.raises(wexc.CIMError) as excinfo:
         conn.InvokeMethod('Increment', 'HOSTSEC_AllTypes', Increment=Uint32(1))
     check_error(wbem, excinfo, wexc.CIMError, 'CIM_ERR_INVALID_PARAMETER')
-    assert wbem.operations() == ['InvokeMethod:Echo', 'InvokeMethod:Echo', 'InvokeMethod:Increment', 'InvokeMethod:Increment',
-                                 'GetInstance', 'InvokeMethod:RequestStateChange', 'InvokeMethod:Increment']
+    assert wbem.operations() == ['InvokeMethod:Echo', 'InvokeMethod:Echo', 'InvokeMethod:Increment',
+                                 'InvokeMethod:Increment', 'GetInstance', 'InvokeMethod:RequestStateChange',
+                                 'InvokeMethod:Increment']
     assert wbem.count(operation='InvokeMethod', classname='HOSTSEC_AllTypes', method='Echo', cim_status=0) == 2
+
+
+ALLTYPES_TYPES = {
+    'PBoolean': bool, 'PString': str, 'PChar16': str, 'PUint8': Uint8, 'PSint8': Sint8, 'PUint16': Uint16,
+    'PSint16': Sint16, 'PUint32': Uint32, 'PSint32': Sint32, 'PUint64': Uint64, 'PSint64': Sint64,
+    'PReal32': Real32, 'PReal64': Real64, 'PDateTime': CIMDateTime, 'PInterval': CIMDateTime,
+    'PEmbeddedInstance': CIMInstance, 'PEmbeddedObject': CIMInstance, 'POctetString': Uint8,
+    'PBooleanArray': bool, 'PStringArray': str, 'PChar16Array': str, 'PUint8Array': Uint8, 'PSint8Array': Sint8,
+    'PUint16Array': Uint16, 'PSint16Array': Sint16, 'PUint32Array': Uint32, 'PSint32Array': Sint32,
+    'PUint64Array': Uint64, 'PSint64Array': Sint64, 'PReal32Array': Real32, 'PReal64Array': Real64,
+    'PDateTimeArray': CIMDateTime, 'PEmbeddedInstanceArray': CIMInstance,
+}
+
+
+def test_every_cim_type_round_trips_as_instance_properties(wbem):
+    """The types Echo cannot take (embedded object, arrays of every type, octet strings) as
+    properties: read, created as a new instance, read back, set to NULL, read back."""
+    conn = connect(wbem)
+    original = conn.GetInstance(ALLTYPES1)
+    for name, pytype in ALLTYPES_TYPES.items():
+        prop = original.properties[name]
+        values = prop.value if prop.is_array else [prop.value]
+        assert values and all(type(v) is pytype for v in values), (name, prop.value)  # noqa: E721
+    assert original['PUint64Array'] == [0, 18446744073709551615] and original['PReal64Array'] == [3.0, 1e100]
+    assert str(original['PInterval']) == '00000001020304.500000:000' and original['PInterval'].is_interval
+    assert original['PEmbeddedInstanceArray'][1]['Name'] == 'b.example.org'
+    assert original['PString'] == 'Grüße, <CIM> & "XML" \u2713' and original['PChar16'] == '\u00df'
+
+    copy = original.copy()
+    copy.path = None
+    copy['InstanceID'] = 'hostsec:alltypes:itest'
+    path = conn.CreateInstance(copy)
+    try:
+        again = conn.GetInstance(path)
+        assert sorted(again.properties) == sorted(original.properties)
+        for name in ALLTYPES_TYPES:
+            assert again.properties[name] == original.properties[name], name
+        for name in ALLTYPES_TYPES:
+            prop = again.properties[name]
+            again[name] = CIMProperty(name, None, type=prop.type, is_array=prop.is_array,
+                                      embedded_object=prop.embedded_object)
+        conn.ModifyInstance(again, PropertyList=list(ALLTYPES_TYPES))
+        nulls = conn.GetInstance(path)
+        assert {name: nulls[name] for name in ALLTYPES_TYPES} == dict.fromkeys(ALLTYPES_TYPES)
+        assert nulls.properties['PUint64Array'].type == 'uint64' and nulls.properties['PUint64Array'].is_array
+    finally:
+        conn.DeleteInstance(path)
+    assert wbem.operations() == ['GetInstance', 'CreateInstance', 'GetInstance', 'ModifyInstance', 'GetInstance',
+                                 'DeleteInstance']
+    assert wbem.requests(operation='CreateInstance')[0]['properties'] == sorted(original.properties)
 
 
 def test_get_and_set_property_are_not_served_by_the_test_server(wbem):
