@@ -351,7 +351,7 @@ def test_every_cim_type_round_trips_as_instance_properties(wbem):
     for name, pytype in ALLTYPES_TYPES.items():
         prop = original.properties[name]
         values = prop.value if prop.is_array else [prop.value]
-        assert values and all(type(v) is pytype for v in values), (name, prop.value)  # noqa: E721
+        assert values and all(v.__class__ is pytype for v in values), (name, prop.value)  # exact type, not a subclass
     assert original['PUint64Array'] == [0, 18446744073709551615] and original['PReal64Array'] == [3.0, 1e100]
     assert str(original['PInterval']) == '00000001020304.500000:000' and original['PInterval'].is_interval
     assert original['PEmbeddedInstanceArray'][1]['Name'] == 'b.example.org'
