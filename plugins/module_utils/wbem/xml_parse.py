@@ -9,8 +9,10 @@ been parsed; the converted element is then removed from the tree, so memory does
 with the number of objects in the response. The objects are yielded to the caller in order.
 
 Safety: the lxml parser resolves no entities, loads no DTD and uses no network; a document
-with a DOCTYPE is refused, and so are documents larger than ``max_size`` bytes, nested deeper
-than ``max_depth`` elements or with a text node longer than ``max_text`` characters. All
+with a DOCTYPE is refused, and so are documents larger than ``max_size`` bytes or with a text
+node longer than ``max_text`` characters. Nesting: elements must stand where DSP0201 allows
+them, references and embedded objects may not nest deeper than ``max_depth`` elements, and
+libxml2 refuses documents deeper than 256 elements. All
 problems are raised as :class:`XMLParseError` (not well-formed or unsafe XML) or
 :class:`CIMXMLParseError` (XML that is not the CIM-XML the operation expects).
 """
