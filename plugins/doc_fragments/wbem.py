@@ -77,10 +77,10 @@ requirements:
 notes:
   - The module talks CIM-XML (DMTF DSP0200/DSP0201) itself; it needs neither pywbem nor the
     C(wbemcli) tools.
-  - The module runs where Ansible runs modules: usually the WBEM server is a management
+  - The module runs where Ansible runs modules, and usually the WBEM server is a management
     endpoint (a storage array, a BMC, a hypervisor) that cannot run Python, so run the task
-    with C(delegate_to: localhost), or target an inventory of management endpoints with
-    C(connection: local) and set O(server) from a host variable.
+    with C(delegate_to) set to V(localhost), or target an inventory of management endpoints with
+    a local connection (C(ansible_connection=local)) and set O(server) from a host variable.
   - All modules of this domain are in the action group C(group/hostsec.mgmt.wbem), so the
     connection options can be set once in C(module_defaults).
   - Failures name their class and the CIM status or a symbolic name in C(error.name) of the

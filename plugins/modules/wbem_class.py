@@ -10,7 +10,7 @@ description:
   - Makes sure that a class definition, given as MOF text in O(mof) or as a dictionary in
     O(definition), exists in the namespace as given (O(state=present)), or that the class
     O(class_name) does not exist (O(state=absent)).
-  - The module reads the class (C(GetClass)) and compares what the class defines itself: its
+  - The module reads the class (C(GetClass)) and compares what the class defines itself, that is its
     superclass and qualifiers, the properties and methods it declares or overrides with their
     types, reference classes, array sizes, default values, parameters and qualifiers. It
     creates the class (C(CreateClass)) when it is missing, replaces the definition
@@ -32,7 +32,7 @@ options:
     aliases: [classname]
   mof:
     description:
-      - The class as MOF text (DSP0004): exactly one C(class) declaration, with qualifier lists,
+      - The class as MOF text (DSP0004), exactly one C(class) declaration, with qualifier lists,
         properties, references and methods.
       - Supported is the subset of MOF that declares classes. Not supported are C(instance of)
         declarations, aliases, default values of references and parameters, C(#pragma include),
@@ -43,7 +43,7 @@ options:
   definition:
     description:
       - The class as a dictionary, in the format RV(hostsec.mgmt.wbem_info#module:class)
-        returns: C(classname), C(superclass), C(qualifiers) (name to value), C(properties)
+        returns, with C(classname), C(superclass), C(qualifiers) (name to value), C(properties)
         (name to C(type), C(default), C(reference_class), C(array_size), C(qualifiers)) and
         C(methods) (name to C(return_type), C(parameters), C(qualifiers)).
       - Types are CIM type names, V(reference) for references, with V([]) for arrays
@@ -78,11 +78,11 @@ EXAMPLES = r"""
   hostsec.mgmt.wbem_class:
     namespace: root/site
     mof: |
-          [Version ("1.0.0"), Description ("A rack of the machine room.")]
+      [Version ("1.0.0"), Description ("A rack of the machine room.")]
       class SITE_Rack : CIM_ManagedElement {
-            [Key, Override ("InstanceID")]
+          [Key, Override ("InstanceID")]
         string InstanceID;
-            [MaxLen (64)]
+          [MaxLen (64)]
         string Room;
         uint16 Units = 42;
       };

@@ -245,7 +245,7 @@ instances:
         keybindings: {CreationClassName: CIM_ComputerSystem, Name: node01.example.org}
         uri: //cimom.example.org:5989/root/cimv2:CIM_ComputerSystem.CreationClassName="CIM_ComputerSystem",Name="node01.example.org"
     properties:
-      description: Property name to value (typed: integers, booleans, lists, datetime strings).
+      description: Property name to value, typed (integers, booleans, lists, datetime strings).
       type: dict
       sample: {Name: node01.example.org, EnabledState: 2, Roles: [Compute, Batch]}
     property_types:

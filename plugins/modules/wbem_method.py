@@ -7,7 +7,7 @@ module: wbem_method
 short_description: Invoke a CIM method on an instance or a class of a WBEM server
 version_added: 0.1.0
 description:
-  - Calls the extrinsic method O(method) of O(class_name) (C(InvokeMethod)): on the instance
+  - Calls the extrinsic method O(method) of O(class_name) (C(InvokeMethod)), on the instance
     given by O(keys) or O(path), or on the class itself (static methods) when neither is given.
   - The input parameters in O(params) are plain YAML values; the module reads the class once
     and converts them to the types the method declaration gives (C(uint16), arrays,
@@ -59,7 +59,7 @@ options:
     default: {}
   read_only:
     description:
-      - Set V(true) for a method that changes nothing (a query such as C(GetStatistics)): the
+      - Set V(true) for a method that changes nothing (a query such as C(GetStatistics)); the
         task then never reports C(changed), and the method is called in check mode too.
     type: bool
     default: false

@@ -68,8 +68,7 @@ options:
     default: false
   mof:
     description:
-      - The declaration as MOF text, for example
-        V(Qualifier SiteOwner : string = null, Scope(class, property), Flavor(Translatable);).
+      - The declaration as MOF text, one C(Qualifier) declaration (see the examples).
         Replaces the other options that describe the declaration; flavors not named in it get
         their DSP0004 defaults.
     type: str

@@ -9,7 +9,7 @@ version_added: 0.1.0
 description:
   - Makes sure that a WBEM server sends the indications selected by O(query) to the listener
     at O(destination) (O(state=present)), or that it no longer does (O(state=absent)).
-  - A subscription is three instances in the Interop namespace, handled as one unit: a
+  - A subscription is three instances in the Interop namespace, handled as one unit, namely a
     C(CIM_IndicationFilter) with the query, a listener destination (C(CIM_ListenerDestinationCIMXML)
     or O(destination_class)) with the URL, and the C(CIM_IndicationSubscription) that binds
     them.

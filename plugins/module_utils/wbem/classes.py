@@ -48,9 +48,8 @@ def _typed_qualifiers(qualifiers, declarations, where):
                                  error_name=INVALID_PARAMETER)
         descriptor = decl.type + ('[]' if decl.is_array else '')
         if value is True and decl.type != 'boolean':
-            raise WBEMTypeError('qualifier %s (%s) needs a %s value' % (decl.name, where,
-                                                                       descriptor),
-                                error_name=TYPE_MISMATCH)
+            raise WBEMTypeError('qualifier %s (%s) needs a %s value'
+                                % (decl.name, where, descriptor), error_name=TYPE_MISMATCH)
         if decl.is_array and value is not None and not isinstance(value, list):
             value = [value]
         try:

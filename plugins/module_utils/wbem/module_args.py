@@ -15,12 +15,12 @@ Every option falls back to an environment variable of the managed host (``WBEM_S
 ``WBEM_USERNAME``, ``WBEM_PASSWORD``, ``WBEM_NAMESPACE``, ``WBEM_CA_CERTS``,
 ``WBEM_VALIDATE_CERTS``, ``WBEM_CLIENT_CERT``, ``WBEM_CLIENT_KEY``, ``WBEM_TIMEOUT``,
 ``WBEM_ALLOW_PLAIN_HTTP_AUTH``), so ad-hoc ``ansible -m hostsec.mgmt.wbem_info`` calls need
-only the module's own options.
+only the module's own options. An empty variable counts as unset.
 """
 
 import os
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import AnsibleFallbackNotFound
 
 from ..common.errors import InvalidInputError
 from .operations import DEFAULT_NAMESPACE, DEFAULT_TIMEOUT, WBEMConnection
@@ -40,8 +40,17 @@ ENVIRONMENT = {
 }
 
 
+def env_fallback_nonempty(*names, **_kwargs):
+    """Like Ansible's ``env_fallback``, but an empty variable counts as unset."""
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    raise AnsibleFallbackNotFound
+
+
 def _env(name):
-    return (env_fallback, [ENVIRONMENT[name]])
+    return (env_fallback_nonempty, [ENVIRONMENT[name]])
 
 
 def wbem_common_argument_spec():

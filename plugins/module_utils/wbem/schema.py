@@ -112,9 +112,26 @@ def property_declaration(klass, name):
     return prop
 
 
+_TRUE = ('true', 'yes', 'on', 'y', 't', '1')
+_FALSE = ('false', 'no', 'off', 'n', 'f', '0')
+
+
+def _yaml_boolean(value):
+    """Ansible's spellings of booleans (``yes``, ``on``, ``1`` ...) for boolean values."""
+    if isinstance(value, list):
+        return [_yaml_boolean(item) for item in value]
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
+        return bool(value)
+    return value
+
+
 def coerce(value, decl, what):
     """``value`` (plain YAML/JSON) converted to the CIM type of ``decl``."""
     desc = descriptor(decl)
+    if decl.type == 'boolean':
+        value = _yaml_boolean(value)
     try:
         return value_from_json(value, desc)
     except (WBEMValueError, WBEMTypeError, ValueError, TypeError) as exc:
@@ -212,11 +229,10 @@ def typed_parameters(method, params, types=None):
     for name, value in (params or {}).items():
         decl = method.parameters.get(name)
         if decl is None and name not in types:
-            raise WBEMValueError(
-                'Method %s has no parameter %r (input parameters: %s)'
-                % (method.name, name, ', '.join(p.name for p in method.parameters.values()
-                                                 if _is_input(p)) or 'none'),
-                error_name=INVALID_PARAMETER)
+            inputs = [p.name for p in method.parameters.values() if _is_input(p)]
+            raise WBEMValueError('Method %s has no parameter %r (input parameters: %s)'
+                                 % (method.name, name, ', '.join(inputs) or 'none'),
+                                 error_name=INVALID_PARAMETER)
         if decl is not None and not _is_input(decl):
             raise WBEMValueError('Parameter %s of method %s is an output parameter'
                                  % (decl.name, method.name), error_name=INVALID_PARAMETER)
