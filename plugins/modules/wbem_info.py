@@ -235,8 +235,8 @@ instances:
       sample: CIM_ComputerSystem
     path:
       description:
-        - The path of the instance, with the WBEM URI in RV(instances[].path.uri) and the keys
-          in RV(instances[].path.keybindings). V(null) for query results without path.
+        - The path of the instance, with the WBEM URI in C(uri) and the keys in C(keybindings).
+          V(null) for query results without path.
       type: dict
       sample:
         classname: CIM_ComputerSystem
