@@ -330,14 +330,14 @@ def values_equal(one, two, cim_type=None):
     if isinstance(one, bool) or isinstance(two, bool):
         return isinstance(one, bool) and isinstance(two, bool) and one == two
     if isinstance(one, float) or isinstance(two, float):
+        single = cim_type == 'real32' or getattr(one, 'cimtype', None) == 'real32' or \
+            getattr(two, 'cimtype', None) == 'real32'
         try:
             one, two = float(one), float(two)
         except (TypeError, ValueError):
             return False
         if math.isnan(one) or math.isnan(two):
             return math.isnan(one) and math.isnan(two)
-        single = cim_type == 'real32' or getattr(one, 'cimtype', None) == 'real32' or \
-            getattr(two, 'cimtype', None) == 'real32'
         return math.isclose(one, two, rel_tol=1e-6 if single else 1e-15, abs_tol=0.0)
     return one == two
 
