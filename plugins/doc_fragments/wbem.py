@@ -1,0 +1,99 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+
+class ModuleDocFragment(object):
+    """The connection options of every wbem module (module_utils/wbem/module_args.py)."""
+
+    DOCUMENTATION = r"""
+options:
+  server:
+    description:
+      - The URL of the WBEM server, V(https://host[:port]) (default port 5989) or
+        V(http://host[:port]) (default port 5988). A URL without scheme means HTTPS.
+      - If not set, the E(WBEM_SERVER) environment variable of the host the module runs on is
+        used. One of the two is required.
+    type: str
+  namespace:
+    description:
+      - The CIM namespace to work in (for operations that do not name one themselves).
+      - If not set, E(WBEM_NAMESPACE) is used, else V(root/cimv2).
+    type: str
+    default: root/cimv2
+  username:
+    description:
+      - The user for HTTP Basic authentication. Without it (and without O(client_cert)) the
+        requests are sent unauthenticated.
+      - If not set, E(WBEM_USERNAME) is used.
+    type: str
+  password:
+    description:
+      - The password of O(username). Never returned or logged.
+      - If not set, E(WBEM_PASSWORD) is used.
+    type: str
+  ca_certs:
+    description:
+      - A PEM file of CA certificates, or a directory of hashed CA certificates, to verify the
+        server certificate with. It takes precedence over E(REQUESTS_CA_BUNDLE) and
+        E(CURL_CA_BUNDLE); without any of them the system's CA store is used.
+      - If not set, E(WBEM_CA_CERTS) is used.
+    type: path
+  validate_certs:
+    description:
+      - Whether the server certificate and host name are verified. Set V(false) only for
+        tests with throwaway certificates.
+      - If not set, E(WBEM_VALIDATE_CERTS) is used, else V(true).
+    type: bool
+    default: true
+  client_cert:
+    description:
+      - A PEM certificate to authenticate to the server with (TLS client certificate
+        authentication, for example with OpenPegasus C(sslClientVerificationMode=required)).
+      - If not set, E(WBEM_CLIENT_CERT) is used.
+    type: path
+  client_key:
+    description:
+      - The unencrypted PEM private key of O(client_cert). Defaults to O(client_cert) itself
+        (certificate and key in one file).
+      - If not set, E(WBEM_CLIENT_KEY) is used.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for the connection and for each read from the server.
+      - If not set, E(WBEM_TIMEOUT) is used, else 30.
+    type: float
+    default: 30
+  allow_plain_http_auth:
+    description:
+      - The modules refuse to send O(password) over a plain V(http://) URL, where anybody on
+        the path can read it. Set V(true) to allow that anyway (for a server reachable only
+        through a trusted network or an SSH tunnel).
+      - If not set, E(WBEM_ALLOW_PLAIN_HTTP_AUTH) is used, else V(false).
+    type: bool
+    default: false
+requirements:
+  - lxml (pip C(lxml); Debian/Ubuntu C(python3-lxml); RHEL/Fedora C(python3-lxml)) on the
+    host that runs the module.
+notes:
+  - The module talks CIM-XML (DMTF DSP0200/DSP0201) itself; it needs neither pywbem nor the
+    C(wbemcli) tools.
+  - The module runs where Ansible runs modules, and usually the WBEM server is a management
+    endpoint (a storage array, a BMC, a hypervisor) that cannot run Python, so run the task
+    with C(delegate_to) set to V(localhost), or target an inventory of management endpoints with
+    a local connection (C(ansible_connection=local)) and set O(server) from a host variable.
+  - All modules of this domain are in the action group C(group/hostsec.mgmt.wbem), so the
+    connection options can be set once in C(module_defaults).
+  - Failures name their class and the CIM status or a symbolic name in C(error.name) of the
+    failed result, for example C(CIMError) / C(CIM_ERR_NOT_FOUND) or C(CIM_ERR_ACCESS_DENIED),
+    C(AuthError) / C(HTTP_401), C(WBEMConnectionError) / C(ECONNREFUSED) or
+    C(CERTIFICATE_VERIFY_FAILED), C(WBEMTimeoutError) / C(TIMEOUT). Mistakes the module finds
+    in its input before it writes anything are C(WBEMValueError) / C(WBEMTypeError) with the
+    CIM status that describes them (C(CIM_ERR_INVALID_PARAMETER), C(CIM_ERR_NO_SUCH_PROPERTY),
+    C(CIM_ERR_TYPE_MISMATCH)).
+seealso:
+  - name: DMTF DSP0200 (CIM operations over HTTP)
+    description: The protocol the modules speak.
+    link: https://www.dmtf.org/sites/default/files/standards/documents/DSP0200_1.4.0.pdf
+  - ref: ansible_collections.hostsec.mgmt.docsite.guide_wbem
+    description: The WBEM guide, with the dictionary format of CIM objects in results and options.
+"""

@@ -1,0 +1,141 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The connection options every wbem module shares, and the WBEMConnection built from them.
+
+Documented once in ``plugins/doc_fragments/wbem.py`` (``hostsec.mgmt.wbem``). Modules do::
+
+    argument_spec = wbem_argument_spec(class_name=dict(type='str', required=True), ...)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    LXML.fail_if_missing(module)
+    with fail_on_error(module):
+        with connection_from_params(module.params) as conn:
+            ...
+
+Every option falls back to an environment variable of the managed host (``WBEM_SERVER``,
+``WBEM_USERNAME``, ``WBEM_PASSWORD``, ``WBEM_NAMESPACE``, ``WBEM_CA_CERTS``,
+``WBEM_VALIDATE_CERTS``, ``WBEM_CLIENT_CERT``, ``WBEM_CLIENT_KEY``, ``WBEM_TIMEOUT``,
+``WBEM_ALLOW_PLAIN_HTTP_AUTH``), so ad-hoc ``ansible -m hostsec.mgmt.wbem_info`` calls need
+only the module's own options. An empty variable counts as unset.
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleFallbackNotFound
+
+from ..common.errors import InvalidInputError
+from .operations import DEFAULT_NAMESPACE, DEFAULT_TIMEOUT, WBEMConnection
+
+#: option -> environment variable read when the option is not set.
+ENVIRONMENT = {
+    'server': 'WBEM_SERVER',
+    'namespace': 'WBEM_NAMESPACE',
+    'username': 'WBEM_USERNAME',
+    'password': 'WBEM_PASSWORD',
+    'ca_certs': 'WBEM_CA_CERTS',
+    'validate_certs': 'WBEM_VALIDATE_CERTS',
+    'client_cert': 'WBEM_CLIENT_CERT',
+    'client_key': 'WBEM_CLIENT_KEY',
+    'timeout': 'WBEM_TIMEOUT',
+    'allow_plain_http_auth': 'WBEM_ALLOW_PLAIN_HTTP_AUTH',
+}
+
+
+def env_fallback_nonempty(*names, **_kwargs):
+    """Like Ansible's ``env_fallback``, but an empty variable counts as unset."""
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    raise AnsibleFallbackNotFound
+
+
+def _env(name):
+    return (env_fallback_nonempty, [ENVIRONMENT[name]])
+
+
+def wbem_common_argument_spec():
+    """A fresh copy of the shared connection options."""
+    return dict(
+        server=dict(type='str', fallback=_env('server')),
+        namespace=dict(type='str', default=DEFAULT_NAMESPACE, fallback=_env('namespace')),
+        username=dict(type='str', fallback=_env('username')),
+        password=dict(type='str', no_log=True, fallback=_env('password')),
+        ca_certs=dict(type='path', fallback=_env('ca_certs')),
+        validate_certs=dict(type='bool', default=True, fallback=_env('validate_certs')),
+        client_cert=dict(type='path', fallback=_env('client_cert')),
+        client_key=dict(type='path', no_log=False, fallback=_env('client_key')),
+        timeout=dict(type='float', default=float(DEFAULT_TIMEOUT), fallback=_env('timeout')),
+        allow_plain_http_auth=dict(type='bool', default=False,
+                                   fallback=_env('allow_plain_http_auth')),
+    )
+
+
+def wbem_argument_spec(**module_options):
+    """The shared options plus the module's own ``module_options``."""
+    spec = wbem_common_argument_spec()
+    spec.update(module_options)
+    return spec
+
+
+def connection_kwargs(params):
+    """The keyword arguments of :class:`WBEMConnection` for the shared options in ``params``.
+
+    Checked here, before anything is contacted: a server is given, the password comes with a
+    user name, the client key with a certificate, files exist, the timeout is positive.
+    """
+    server = params.get('server')
+    if not server:
+        raise InvalidInputError('no WBEM server: set the server option or WBEM_SERVER',
+                                error_name='NO_SERVER')
+    username = params.get('username')
+    password = params.get('password')
+    creds = None
+    if username:
+        if password is None:
+            raise InvalidInputError('username %s is given without a password (option password '
+                                    'or WBEM_PASSWORD)' % username, error_name='NO_PASSWORD')
+        creds = (username, password)
+    elif password:
+        raise InvalidInputError('a password is given without a username (option username or '
+                                'WBEM_USERNAME)', error_name='NO_USERNAME')
+    x509 = None
+    client_cert = params.get('client_cert')
+    client_key = params.get('client_key')
+    if client_key and not client_cert:
+        raise InvalidInputError('client_key is given without client_cert',
+                                error_name='NO_CLIENT_CERT')
+    for option in ('ca_certs', 'client_cert', 'client_key'):
+        path = params.get(option)
+        if path and not os.path.exists(path):
+            raise InvalidInputError('%s %s does not exist' % (option, path), error_name='ENOENT')
+    if client_cert:
+        x509 = {'cert_file': client_cert, 'key_file': client_key or client_cert}
+    timeout = params.get('timeout')
+    if timeout is None:
+        timeout = DEFAULT_TIMEOUT
+    if timeout <= 0:
+        raise InvalidInputError('timeout must be a positive number of seconds',
+                                error_name='INVALID_TIMEOUT')
+    namespace = (params.get('namespace') or DEFAULT_NAMESPACE).strip('/')
+    return dict(url=server, creds=creds, default_namespace=namespace, x509=x509,
+                ca_certs=params.get('ca_certs') or None,
+                validate_certs=params.get('validate_certs', True) is not False,
+                timeout=timeout,
+                allow_plain_http_auth=bool(params.get('allow_plain_http_auth')))
+
+
+def connection_from_params(params, **overrides):
+    """A :class:`WBEMConnection` for the shared options in ``params`` (a context manager)."""
+    kwargs = connection_kwargs(params)
+    kwargs.update(overrides)
+    return WBEMConnection(**kwargs)
+
+
+def connection_from_module(module, **overrides):
+    return connection_from_params(module.params, **overrides)
+
+
+def connection_facts(params):
+    """What a module returns about the connection it used (never credentials)."""
+    return {'server': params.get('server'),
+            'namespace': (params.get('namespace') or DEFAULT_NAMESPACE).strip('/')}

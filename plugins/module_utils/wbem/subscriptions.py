@@ -1,0 +1,347 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Owned indication subscriptions (DSP1054) for ``wbem_subscription``.
+
+A subscription is three instances in the Interop namespace, managed as one unit:
+
+- a ``CIM_IndicationFilter`` (query, query language, source namespaces),
+- a listener destination (``CIM_ListenerDestinationCIMXML`` by default, or the legacy
+  ``CIM_IndicationHandlerCIMXML``) with the listener URL and protocol,
+- the ``CIM_IndicationSubscription`` association that binds them.
+
+Filter and destination are named ``hostsec:<owner>:<name>``, so several playbooks (owners)
+can each keep their own subscriptions on one server without touching each other's or the
+vendor's. Only objects with this owner's prefix are ever modified or deleted, and a
+subscription only when both of its ends belong to the owner.
+
+Each run enumerates the three classes once (reads), compares the managed properties and
+writes only what differs: CreateInstance for what is missing, ModifyInstance with the changed
+properties, and - where the server does not allow modifying (CIM_ERR_NOT_SUPPORTED, as
+OpenPegasus for filters and destinations) - delete and re-create, subscription first.
+"""
+
+import re
+
+from .cim_obj import CIMInstance
+from .convert import instance_to_dict
+from .exceptions import CIMError, WBEMValueError
+from .info import find_interop
+from .instances import changed_properties
+from .schema import INVALID_PARAMETER, json_value, key_property, paths_equal, typed_properties
+
+PREFIX = 'hostsec'
+FILTER_CLASS = 'CIM_IndicationFilter'
+SUBSCRIPTION_CLASS = 'CIM_IndicationSubscription'
+DESTINATION_BASE = 'CIM_ListenerDestination'
+DESTINATION_CLASSES = ('CIM_ListenerDestinationCIMXML', 'CIM_IndicationHandlerCIMXML')
+HANDLER_BASE = 'CIM_IndicationHandler'
+
+PROTOCOLS = {'other': 1, 'cim-xml': 2, 'sm-clp': 3, 'ws-management': 4, 'wsdm': 5}
+PERSISTENCE = {'other': 1, 'permanent': 2, 'transient': 3}
+SUBSCRIPTION_STATES = {'enabled': 2, 'disabled': 4}
+ON_FATAL_ERROR = {'ignore': 2, 'disable': 3, 'remove': 4}
+
+CIM_ERR_NOT_SUPPORTED = 7
+_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._@-]*$')
+
+
+def check_identifier(value, what):
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise WBEMValueError('%s %r must start with a letter or digit and contain only letters, '
+                             'digits, ".", "_", "@" and "-"' % (what, value),
+                             error_name=INVALID_PARAMETER)
+    return value
+
+
+def owner_prefix(owner):
+    return '%s:%s:' % (PREFIX, check_identifier(owner, 'owner'))
+
+
+def object_name(owner, name):
+    """The Name of the filter and of the destination of subscription ``name`` of ``owner``."""
+    return owner_prefix(owner) + check_identifier(name, 'name')
+
+
+class SubscriptionManager(object):
+    """The owned subscriptions of one owner on one server (one module run)."""
+
+    def __init__(self, conn, cache, owner, interop_namespace=None, check_mode=False):
+        self.conn = conn
+        self.cache = cache
+        self.owner = owner
+        self.prefix = owner_prefix(owner)
+        self.check_mode = check_mode
+        self._interop = interop_namespace.strip('/') if interop_namespace else None
+        self._managers = None
+        self.actions = []
+        self.filters = self.destinations = self.subscriptions = None
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def interop(self):
+        if self._interop is None:
+            self._interop, self._managers = find_interop(self.conn)
+        return self._interop
+
+    def _system_keys(self):
+        """SystemCreationClassName and SystemName of the server's object manager."""
+        if self._managers is None:
+            try:
+                self._managers = self.conn.EnumerateInstances('CIM_ObjectManager',
+                                                              namespace=self.interop)
+            except CIMError:
+                self._managers = []
+        for manager in self._managers:
+            if manager.get('SystemName'):
+                return (manager.get('SystemCreationClassName') or 'CIM_ComputerSystem',
+                        manager.get('SystemName'))
+        return 'CIM_ComputerSystem', self.conn.host.rsplit(':', 1)[0].strip('[]')
+
+    def _enumerate(self, classname):
+        return list(self.conn.IterEnumerateInstances(classname, namespace=self.interop,
+                                                     DeepInheritance=True))
+
+    def load(self):
+        self.filters = self._enumerate(FILTER_CLASS)
+        self.destinations = self._enumerate(DESTINATION_BASE)
+        self.subscriptions = self._enumerate(SUBSCRIPTION_CLASS)
+
+    def _owned(self, instances):
+        return [inst for inst in instances
+                if str(inst.get('Name') or '').startswith(self.prefix)]
+
+    def _find(self, instances, name):
+        for inst in instances:
+            if inst.get('Name') == name:
+                return inst
+        return None
+
+    def _is_owned_path(self, path, instances):
+        return any(paths_equal(path, inst.path) for inst in self._owned(instances))
+
+    def owned_subscriptions(self):
+        """Subscriptions whose filter and destination both belong to this owner."""
+        return [sub for sub in self.subscriptions
+                if self._is_owned_path(sub.get('Filter'), self.filters)
+                and self._is_owned_path(sub.get('Handler'), self.destinations)]
+
+    def _bound(self, path, role):
+        return [sub for sub in self.owned_subscriptions() if paths_equal(sub.get(role), path)]
+
+    # ------------------------------------------------------------ writing
+
+    def _record(self, action, inst_or_class, name, properties=None):
+        classname = inst_or_class if isinstance(inst_or_class, str) else inst_or_class.classname
+        entry = {'action': action, 'class': classname, 'name': name}
+        if properties is not None:
+            entry['properties'] = properties
+        self.actions.append(entry)
+
+    def _delete(self, inst, name):
+        self._record('delete', inst, name)
+        if not self.check_mode:
+            self.conn.DeleteInstance(inst.path)
+        for collection in (self.filters, self.destinations, self.subscriptions):
+            if inst in collection:
+                collection.remove(inst)
+
+    def _create(self, classname, keys, desired, name):
+        klass = self.cache.get(classname, self.interop)
+        props = [key_property(klass, key, value) for key, value in keys]
+        props.extend(prop.copy() for prop in desired.values())
+        new = CIMInstance(klass.classname, properties=props)
+        self._record('create', classname, name, sorted(desired.keys()))
+        if self.check_mode:
+            return new
+        path = self.conn.CreateInstance(new, namespace=self.interop)
+        if path.namespace is None:
+            path.namespace = self.interop
+        created = new.copy()
+        created.path = path
+        return created
+
+    def _modify(self, inst, desired, names, name):
+        """ModifyInstance with the changed properties; ``False`` when the server refuses."""
+        self._record('modify', inst, name, names)
+        if self.check_mode:
+            return True
+        modified = CIMInstance(inst.classname, properties=[desired[n].copy() for n in names],
+                               path=inst.path.copy())
+        try:
+            self.conn.ModifyInstance(modified, PropertyList=names)
+        except CIMError as exc:
+            if exc.status_code != CIM_ERR_NOT_SUPPORTED:
+                raise
+            self.actions[-1]['action'] = 'modify refused (CIM_ERR_NOT_SUPPORTED)'
+            return False
+        return True
+
+    def _ensure_end(self, kind, classname, existing, desired, name):
+        """Filter or destination: create, modify, or replace (subscriptions first)."""
+        if existing is not None and existing.classname.lower() != classname.lower():
+            for sub in self._bound(existing.path, 'Filter' if kind == 'filter' else 'Handler'):
+                self._delete(sub, name)
+            self._delete(existing, name)
+            existing = None
+        if existing is None:
+            system_class, system_name = self._system_keys()
+            keys = [('SystemCreationClassName', system_class), ('SystemName', system_name),
+                    ('CreationClassName', classname), ('Name', name)]
+            return self._create(classname, keys, desired, name), True
+        names = changed_properties(desired, existing)
+        if not names:
+            return existing, False
+        if self._modify(existing, desired, names, name):
+            updated = existing.copy()
+            for prop_name in names:
+                updated.properties[prop_name] = desired[prop_name].copy()
+            return updated, True
+        for sub in self._bound(existing.path, 'Filter' if kind == 'filter' else 'Handler'):
+            self._delete(sub, name)
+        self._delete(existing, name)
+        return self._ensure_end(kind, classname, None, desired, name)
+
+    def _desired(self, classname, values):
+        klass = self.cache.get(classname, self.interop)
+        wanted = dict((key, value) for key, value in values.items()
+                      if value is not None and key in klass.properties)
+        return typed_properties(klass, wanted)
+
+    # ------------------------------------------------------------ the unit
+
+    def ensure(self, name, spec):
+        """Ensure subscription ``name``: ``spec`` has query, query_language,
+        source_namespaces, destination, protocol, persistence, destination_class,
+        subscription_state, on_fatal_error_policy."""
+        object_name_ = object_name(self.owner, name)
+        if self.filters is None:
+            self.load()
+        before = self.describe(object_name_)
+        namespaces = list(spec['source_namespaces'])
+        filter_props = self._desired(FILTER_CLASS, {
+            'Query': spec['query'], 'QueryLanguage': spec['query_language'],
+            'SourceNamespaces': namespaces,
+            'SourceNamespace': namespaces[0] if namespaces else None})
+        destination_class = spec.get('destination_class') or DESTINATION_CLASSES[0]
+        dest_props = self._desired(destination_class, {
+            'Destination': spec['destination'],
+            'Protocol': PROTOCOLS[spec.get('protocol') or 'cim-xml'],
+            'PersistenceType': PERSISTENCE[spec.get('persistence') or 'permanent']})
+        sub_values = {'SubscriptionState': SUBSCRIPTION_STATES[spec.get('subscription_state')
+                                                               or 'enabled']}
+        if spec.get('on_fatal_error_policy'):
+            sub_values['OnFatalErrorPolicy'] = ON_FATAL_ERROR[spec['on_fatal_error_policy']]
+        sub_props = self._desired(SUBSCRIPTION_CLASS, sub_values)
+
+        filter_inst, _changed = self._ensure_end(
+            'filter', FILTER_CLASS, self._find(self.filters, object_name_), filter_props,
+            object_name_)
+        dest_inst, _changed = self._ensure_end(
+            'destination', destination_class, self._find(self.destinations, object_name_),
+            dest_props, object_name_)
+        subscription = None
+        if filter_inst.path is not None and dest_inst.path is not None:
+            for sub in self.subscriptions:
+                if paths_equal(sub.get('Filter'), filter_inst.path) and \
+                        paths_equal(sub.get('Handler'), dest_inst.path):
+                    subscription = sub
+                    break
+        if subscription is not None:
+            names = changed_properties(sub_props, subscription)
+            if names and not self._modify(subscription, sub_props, names, object_name_):
+                self._delete(subscription, object_name_)
+                subscription = None
+        if subscription is None:
+            klass = self.cache.get(SUBSCRIPTION_CLASS, self.interop)
+            refs = []
+            for role, end in (('Filter', filter_inst), ('Handler', dest_inst)):
+                path = end.path.copy() if end.path is not None else None
+                if path is not None:
+                    path.host = None
+                    path.namespace = path.namespace or self.interop
+                refs.append((klass.properties[role].name, path))
+            self._create(SUBSCRIPTION_CLASS, refs, sub_props, object_name_)
+        if self.actions and not self.check_mode:
+            self.load()
+        after = self.describe(object_name_) if not self.check_mode else \
+            self._predicted(before, filter_props, dest_props, sub_props)
+        return before, after
+
+    def _predicted(self, before, filter_props, dest_props, sub_props):
+        after = dict(before)
+        for key, props in (('filter', filter_props), ('destination', dest_props),
+                           ('subscription', sub_props)):
+            view = dict(after.get(key) or {})
+            view.update((prop.name, json_value(prop.value)) for prop in props.values())
+            after[key] = view
+        return after
+
+    def remove(self, name=None):
+        """Remove subscription ``name`` of this owner, or all of them (``name=None``)."""
+        if self.filters is None:
+            self.load()
+        if name is not None:
+            wanted = object_name(self.owner, name)
+            filters = [f for f in self._owned(self.filters) if f.get('Name') == wanted]
+            destinations = [d for d in self._owned(self.destinations) if d.get('Name') == wanted]
+        else:
+            filters = self._owned(self.filters)
+            destinations = self._owned(self.destinations)
+        removed = sorted(set(inst.get('Name') for inst in filters + destinations))
+        for sub in list(self.owned_subscriptions()):
+            if any(paths_equal(sub.get('Filter'), f.path) for f in filters) or \
+                    any(paths_equal(sub.get('Handler'), d.path) for d in destinations):
+                self._delete(sub, self._name_of(sub))
+        for inst in filters + destinations:
+            self._delete(inst, inst.get('Name'))
+        return removed
+
+    def _name_of(self, subscription):
+        for inst in self.filters:
+            if paths_equal(subscription.get('Filter'), inst.path):
+                return inst.get('Name')
+        return None
+
+    # ------------------------------------------------------------ results
+
+    def describe(self, object_name_):
+        """The managed properties of the three objects of a subscription (for the diff)."""
+        filter_inst = self._find(self.filters, object_name_)
+        dest = self._find(self.destinations, object_name_)
+        sub = None
+        if filter_inst is not None and dest is not None:
+            for candidate in self.subscriptions:
+                if paths_equal(candidate.get('Filter'), filter_inst.path) and \
+                        paths_equal(candidate.get('Handler'), dest.path):
+                    sub = candidate
+        view = {}
+        for key, inst, names in (
+                ('filter', filter_inst, ('Query', 'QueryLanguage', 'SourceNamespaces')),
+                ('destination', dest, ('Destination', 'Protocol', 'PersistenceType')),
+                ('subscription', sub, ('SubscriptionState', 'OnFatalErrorPolicy'))):
+            if inst is not None:
+                view[key] = dict((n, json_value(inst.get(n))) for n in names if n in inst)
+                if key == 'destination':
+                    view[key]['CreationClassName'] = inst.classname
+        return view
+
+    def instances(self, object_name_):
+        """Instance dicts of filter, destination and subscription (``None`` when missing)."""
+        filter_inst = self._find(self.filters, object_name_)
+        dest = self._find(self.destinations, object_name_)
+        sub = None
+        if filter_inst is not None and dest is not None:
+            for candidate in self.subscriptions:
+                if paths_equal(candidate.get('Filter'), filter_inst.path) and \
+                        paths_equal(candidate.get('Handler'), dest.path):
+                    sub = candidate
+        return dict((key, instance_to_dict(inst) if inst is not None else None)
+                    for key, inst in (('filter', filter_inst), ('destination', dest),
+                                      ('subscription', sub)))
+
+    def owned_names(self):
+        """Names (without prefix) of this owner's filters and destinations on the server."""
+        names = set(inst.get('Name') for inst in self._owned(self.filters) +
+                    self._owned(self.destinations))
+        return sorted(name[len(self.prefix):] for name in names)
