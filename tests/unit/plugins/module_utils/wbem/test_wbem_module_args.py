@@ -25,6 +25,10 @@ def validate(params):
     return result.validated_parameters, result._no_log_values  # pylint: disable=protected-access
 
 
+def validated_params(params):
+    return validate(params)[0]
+
+
 def test_doc_fragment_documents_every_option_as_the_spec_has_it():
     doc = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
     spec = module_args.wbem_common_argument_spec()
@@ -57,14 +61,14 @@ def test_environment_fallbacks(monkeypatch):
     # A password from the environment is hidden like one given as an option.
     assert 'env-Secret-1' in no_log_values
     # Options win over the environment.
-    params, _ = validate({'server': 'https://other.example.org', 'namespace': 'root/x'})
+    params = validated_params({'server': 'https://other.example.org', 'namespace': 'root/x'})
     assert params['server'] == 'https://other.example.org' and params['namespace'] == 'root/x'
 
 
 def test_empty_environment_variables_count_as_unset(monkeypatch):
     monkeypatch.setenv('WBEM_VALIDATE_CERTS', '')
     monkeypatch.setenv('WBEM_NAMESPACE', '')
-    params, _ = validate({})
+    params = validated_params({})
     assert params['validate_certs'] is True and params['namespace'] == 'root/cimv2'
     assert params['timeout'] == 30.0 and params['allow_plain_http_auth'] is False
 
@@ -72,9 +76,9 @@ def test_empty_environment_variables_count_as_unset(monkeypatch):
 def test_connection_from_params(tmp_path):
     ca = tmp_path / 'ca.pem'
     ca.write_text('not used before connecting')
-    params, _ = validate({'server': 'http://127.0.0.1:5988', 'username': 'u', 'password': 'p',
-                          'allow_plain_http_auth': True, 'namespace': '/root/interop/',
-                          'timeout': 3})
+    params = validated_params({'server': 'http://127.0.0.1:5988', 'username': 'u',
+                               'password': 'p', 'allow_plain_http_auth': True,
+                               'namespace': '/root/interop/', 'timeout': 3})
     conn = module_args.connection_from_params(params)
     assert isinstance(conn, WBEMConnection)
     assert conn.url == 'http://127.0.0.1:5988' and conn.creds == ('u', 'p')
@@ -94,14 +98,14 @@ def test_connection_from_params(tmp_path):
     ({'server': 'https://h', 'timeout': 0}, 'INVALID_TIMEOUT'),
 ])
 def test_invalid_connection_options(params, name):
-    validated, _ = validate(params)
+    validated = validated_params(params)
     with pytest.raises(InvalidInputError) as info:
         module_args.connection_kwargs(validated)
     assert info.value.error_name == name
 
 
 def test_password_over_plain_http_is_refused():
-    params, _ = validate({'server': 'http://127.0.0.1', 'username': 'u', 'password': 'Pw-1'})
+    params = validated_params({'server': 'http://127.0.0.1', 'username': 'u', 'password': 'Pw-1'})
     with pytest.raises(InvalidInputError) as info:
         module_args.connection_from_params(params)
     assert info.value.error_name == 'INSECURE_AUTH' and 'Pw-1' not in str(info.value)

@@ -102,8 +102,8 @@ def test_typed_parameters():
     klass = _rack_class()
     method = schema.method_declaration(klass, 'power')
     params = schema.typed_parameters(method, {'on': 'true', 'Delay': '5'})
-    assert [(p.name, p.type, p.value) for p in params] == [('On', 'boolean', True),
-                                                          ('Delay', 'uint32', 5)]
+    assert [(p.name, p.type, p.value) for p in params] == [
+        ('On', 'boolean', True), ('Delay', 'uint32', 5)]
     assert isinstance(params[1].value, Uint32)
     extra = schema.typed_parameters(method, {'Force': 1}, types={'Force': 'uint8'})
     assert extra[0].name == 'Force' and isinstance(extra[0].value, Uint8)
@@ -133,8 +133,8 @@ def test_typed_parameters():
     (CIMInstanceName('CIM_X', {'Name': 'a'}, namespace='root/cimv2'),
      CIMInstanceName('CIM_X', {'Name': 'a'}, namespace='root/other'), False),
     (CIMInstanceName('CIM_X', {'Id': 5}), CIMInstanceName('CIM_X', {'Id': '5'}), True),
-    (CIMInstance('CIM_X', properties=[CIMProperty('Name', 'a'), CIMProperty('N', None,
-                                                                         type='uint8')]),
+    (CIMInstance('CIM_X', properties=[CIMProperty('Name', 'a'),
+                                      CIMProperty('N', None, type='uint8')]),
      CIMInstance('cim_x', properties=[CIMProperty('name', 'a')]), True),
 ])
 def test_values_equal(one, two, equal):
