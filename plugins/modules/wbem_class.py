@@ -146,7 +146,7 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem import LXML
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.classes import (
     definition_from_input, ensure_class)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.module_args import (
-    connection_from_module, wbem_argument_spec)
+    connection_from_module, exit_ensured, wbem_argument_spec)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.schema import ClassCache
 
 
@@ -172,20 +172,7 @@ def main():
             result = ensure_class(conn, ClassCache(conn), definition, state=params['state'],
                                   namespace=params['namespace'], check_mode=module.check_mode,
                                   classname=params['class_name'])
-    diff = result.pop('diff')
-    if module._diff and result['changed']:
-        result['diff'] = diff
-    if result['action'] is None:
-        msg = 'class %s is %s' % (result['classname'], 'up to date'
-                                  if params['state'] == 'present' else 'absent')
-    else:
-        msg = '%s class %s' % ({'create': 'created', 'modify': 'modified',
-                               'delete': 'deleted'}[result['action']], result['classname'])
-        if result['differences']:
-            msg += ' (%s)' % ', '.join(result['differences'])
-        if module.check_mode:
-            msg = 'check mode: would have ' + msg
-    module.exit_json(msg=msg, **result)
+    exit_ensured(module, result, 'class', result['classname'], details=result['differences'])
 
 
 if __name__ == '__main__':

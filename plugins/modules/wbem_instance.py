@@ -167,7 +167,7 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import 
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem import LXML
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.instances import ensure_instance
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.module_args import (
-    connection_from_module, wbem_argument_spec)
+    connection_from_module, exit_ensured, wbem_argument_spec)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.schema import ClassCache
 
 
@@ -188,21 +188,9 @@ def main():
                                      params['keys'], params['properties'],
                                      state=params['state'], namespace=params['namespace'],
                                      check_mode=module.check_mode)
-    diff = result.pop('diff')
-    if module._diff and result['changed']:
-        result['diff'] = diff
-    uri = result['path']['uri']
-    if result['action'] is None:
-        msg = 'instance %s is %s' % (uri, 'present and up to date'
-                                     if params['state'] == 'present' else 'absent')
-    else:
-        msg = '%s instance %s' % ({'create': 'created', 'modify': 'modified',
-                                  'delete': 'deleted'}[result['action']], uri)
-        if result['action'] == 'modify':
-            msg += ' (%s)' % ', '.join(result['changed_properties'])
-        if module.check_mode:
-            msg = 'check mode: would have ' + msg
-    module.exit_json(msg=msg, **result)
+    exit_ensured(module, result, 'instance', result['path']['uri'],
+                 up_to_date='present and up to date',
+                 details=result['changed_properties'] if result['action'] == 'modify' else None)
 
 
 if __name__ == '__main__':

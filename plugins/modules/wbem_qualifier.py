@@ -181,7 +181,7 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem import LXML
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.classes import (
     definition_from_input, ensure_qualifier)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.module_args import (
-    connection_from_module, wbem_argument_spec)
+    connection_from_module, exit_ensured, wbem_argument_spec)
 
 SCOPE_CHOICES = ['class', 'association', 'indication', 'property', 'reference', 'method',
                  'parameter', 'any']
@@ -226,20 +226,8 @@ def main():
             result = ensure_qualifier(conn, data, state=params['state'],
                                       namespace=params['namespace'],
                                       check_mode=module.check_mode)
-    diff = result.pop('diff')
-    if module._diff and result['changed']:
-        result['diff'] = diff
-    if result['action'] is None:
-        msg = 'qualifier %s is %s' % (result['name'], 'up to date'
-                                      if params['state'] == 'present' else 'absent')
-    else:
-        msg = '%s qualifier %s' % ({'create': 'declared', 'modify': 'modified',
-                                   'delete': 'deleted'}[result['action']], result['name'])
-        if result['differences']:
-            msg += ' (%s)' % ', '.join(result['differences'])
-        if module.check_mode:
-            msg = 'check mode: would have ' + msg
-    module.exit_json(msg=msg, **result)
+    exit_ensured(module, result, 'qualifier', result['name'], details=result['differences'],
+                 verbs={'create': 'declared'})
 
 
 if __name__ == '__main__':

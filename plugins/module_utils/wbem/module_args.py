@@ -139,3 +139,27 @@ def connection_facts(params):
     """What a module returns about the connection it used (never credentials)."""
     return {'server': params.get('server'),
             'namespace': (params.get('namespace') or DEFAULT_NAMESPACE).strip('/')}
+
+
+VERBS = {'create': 'created', 'modify': 'modified', 'delete': 'deleted'}
+
+
+def exit_ensured(module, result, what, name, up_to_date='up to date', details=None, verbs=None):
+    """End a ``state: present|absent`` module with its message, and its diff when asked for.
+
+    ``result`` is what an ``ensure_*`` function returned (``action``, ``changed``, ``diff`` ...);
+    ``details`` (a list of names) is appended to the message of a change.
+    """
+    diff = result.pop('diff')
+    if module._diff and result['changed']:  # pylint: disable=protected-access
+        result['diff'] = diff
+    if result['action'] is None:
+        msg = '%s %s is %s' % (what, name, up_to_date
+                               if module.params['state'] == 'present' else 'absent')
+    else:
+        msg = '%s %s %s' % (dict(VERBS, **(verbs or {}))[result['action']], what, name)
+        if details:
+            msg += ' (%s)' % ', '.join(details)
+        if module.check_mode:
+            msg = 'check mode: would have ' + msg
+    module.exit_json(msg=msg, **result)

@@ -261,15 +261,17 @@ class _Parser(object):
                              % (', '.join(DATA_TYPES), _describe(token)), token)
         return token[1].lower()
 
-    def feature(self):
-        qualifiers = self.qualifier_list()
-        reference_class = None
+    def type_or_reference(self):
+        """``(None, type)`` for a data type, ``(class name, 'reference')`` for ``X REF``."""
         if self.peek()[0] == 'ident' and self.is_word('ref', 1):
             reference_class = self.expect_ident('a class name')
             self.next()
-            type_ = 'reference'
-        else:
-            type_ = self.data_type()
+            return reference_class, 'reference'
+        return None, self.data_type()
+
+    def feature(self):
+        qualifiers = self.qualifier_list()
+        reference_class, type_ = self.type_or_reference()
         name = self.expect_ident('a property or method name')
         if self.accept_punct('('):
             if reference_class is not None:
@@ -303,13 +305,7 @@ class _Parser(object):
 
     def parameter(self):
         qualifiers = self.qualifier_list()
-        reference_class = None
-        if self.peek()[0] == 'ident' and self.is_word('ref', 1):
-            reference_class = self.expect_ident('a class name')
-            self.next()
-            type_ = 'reference'
-        else:
-            type_ = self.data_type()
+        reference_class, type_ = self.type_or_reference()
         name = self.expect_ident('a parameter name')
         array = self.array_spec()
         if self.accept_punct('='):

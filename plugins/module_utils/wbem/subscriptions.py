@@ -303,10 +303,8 @@ class SubscriptionManager(object):
                 return inst.get('Name')
         return None
 
-    # ------------------------------------------------------------ results
-
-    def describe(self, object_name_):
-        """The managed properties of the three objects of a subscription (for the diff)."""
+    def _objects_of(self, object_name_):
+        """Filter, destination and the subscription binding them (each ``None`` when missing)."""
         filter_inst = self._find(self.filters, object_name_)
         dest = self._find(self.destinations, object_name_)
         sub = None
@@ -315,6 +313,13 @@ class SubscriptionManager(object):
                 if paths_equal(candidate.get('Filter'), filter_inst.path) and \
                         paths_equal(candidate.get('Handler'), dest.path):
                     sub = candidate
+        return filter_inst, dest, sub
+
+    # ------------------------------------------------------------ results
+
+    def describe(self, object_name_):
+        """The managed properties of the three objects of a subscription (for the diff)."""
+        filter_inst, dest, sub = self._objects_of(object_name_)
         view = {}
         for key, inst, names in (
                 ('filter', filter_inst, ('Query', 'QueryLanguage', 'SourceNamespaces')),
@@ -328,14 +333,7 @@ class SubscriptionManager(object):
 
     def instances(self, object_name_):
         """Instance dicts of filter, destination and subscription (``None`` when missing)."""
-        filter_inst = self._find(self.filters, object_name_)
-        dest = self._find(self.destinations, object_name_)
-        sub = None
-        if filter_inst is not None and dest is not None:
-            for candidate in self.subscriptions:
-                if paths_equal(candidate.get('Filter'), filter_inst.path) and \
-                        paths_equal(candidate.get('Handler'), dest.path):
-                    sub = candidate
+        filter_inst, dest, sub = self._objects_of(object_name_)
         return dict((key, instance_to_dict(inst) if inst is not None else None)
                     for key, inst in (('filter', filter_inst), ('destination', dest),
                                       ('subscription', sub)))
