@@ -50,10 +50,12 @@ def parse_url(url):
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise WBEMValueError('Unsupported URL scheme %r (use http or https)' % parts.scheme)
+    if parts.username or parts.password:
+        # checked first: the messages below quote the URL, which must not carry a password
+        raise WBEMValueError('Put credentials into creds (the username and password options), '
+                             'not into the URL')
     if parts.path not in ('', '/') or parts.query or parts.fragment:
         raise WBEMValueError('The URL must not contain a path: %r' % url)
-    if parts.username or parts.password:
-        raise WBEMValueError('Put credentials into creds, not into the URL')
     host = parts.hostname
     if not host:
         raise WBEMValueError('The URL has no host: %r' % url)

@@ -108,6 +108,11 @@ def test_url_parsing():
     for bad in ('ftp://srv', 'https://srv/path', 'https://u:p@srv', '', 'https://srv:x'):
         with pytest.raises(exc.WBEMValueError):
             parse_url(bad)
+    # a password in the URL is refused without quoting the URL, whatever else is wrong with it
+    for bad in ('https://admin:Url-Secret-1@srv/cimom', 'https://admin:Url-Secret-1@srv:x'):
+        with pytest.raises(exc.WBEMValueError) as info:
+            parse_url(bad)
+        assert 'Url-Secret-1' not in str(info.value) and 'creds' in str(info.value)
 
 
 def _free_port():
