@@ -558,11 +558,43 @@ class CIMInstanceName(_CIMObject):
 
 # ---------------------------------------------------------------- qualifiers
 
-class CIMQualifier(_CIMObject):
+class _TypedValue(_CIMObject):
+    """Name, CIM type and value, checked on assignment (qualifiers and properties)."""
+
+    __slots__ = ()
+    _KIND = None  # 'Qualifier' or 'Property', for messages
+
+    @property
+    def name(self):
+        return self._name  # pylint: disable=no-member
+
+    @name.setter
+    def name(self, value):
+        self._name = _text(value, '%s name' % self._KIND.lower(), allow_none=False)  # pylint: disable=assigning-non-slot,attribute-defined-outside-init
+
+    @property
+    def type(self):
+        return self._type  # pylint: disable=no-member
+
+    @type.setter
+    def type(self, value):
+        self._type = _check_type(value, self._KIND, self._name)  # pylint: disable=assigning-non-slot,attribute-defined-outside-init,no-member
+
+    @property
+    def value(self):
+        return self._value  # pylint: disable=no-member
+
+    @value.setter
+    def value(self, value):
+        self._value = cimvalue(value, self._type)  # pylint: disable=assigning-non-slot,attribute-defined-outside-init,no-member
+
+
+class CIMQualifier(_TypedValue):
     """A qualifier value on a class, property, method, parameter or instance."""
 
     __slots__ = ('_name', '_type', '_value', 'propagated', 'overridable', 'tosubclass',
                  'toinstance', 'translatable')
+    _KIND = 'Qualifier'
 
     def __init__(self, name, value, type=None, propagated=None,  # pylint: disable=redefined-builtin
                  overridable=None, tosubclass=None, toinstance=None, translatable=None):
@@ -583,30 +615,6 @@ class CIMQualifier(_CIMObject):
         self.tosubclass = _bool_or_none(tosubclass, 'tosubclass')
         self.toinstance = _bool_or_none(toinstance, 'toinstance')
         self.translatable = _bool_or_none(translatable, 'translatable')
-
-    @property
-    def name(self):
-        return self._name
-
-    @name.setter
-    def name(self, value):
-        self._name = _text(value, 'qualifier name', allow_none=False)
-
-    @property
-    def type(self):
-        return self._type
-
-    @type.setter
-    def type(self, value):
-        self._type = _check_type(value, 'Qualifier', self._name)
-
-    @property
-    def value(self):
-        return self._value
-
-    @value.setter
-    def value(self, value):
-        self._value = cimvalue(value, self._type)
 
     def __eq__(self, other):
         if self is other:
@@ -701,7 +709,7 @@ def _hashable(value):
 
 # ---------------------------------------------------------------- properties
 
-class CIMProperty(_CIMObject):
+class CIMProperty(_TypedValue):
     """A property of an instance (with a value) or a class (declaration, maybe a default).
 
     The type is inferred from the value when not given (``str`` -> string, ``bool`` ->
@@ -712,6 +720,7 @@ class CIMProperty(_CIMObject):
 
     __slots__ = ('_name', '_type', '_value', 'class_origin', 'array_size', 'propagated',
                  'is_array', 'reference_class', '_qualifiers', '_embedded_object')
+    _KIND = 'Property'
 
     def __init__(self, name, value, type=None,  # pylint: disable=redefined-builtin
                  class_origin=None, array_size=None, propagated=None, is_array=None,
@@ -764,30 +773,6 @@ class CIMProperty(_CIMObject):
         obj._embedded_object = embedded_object
         obj._qualifiers = qualifiers if qualifiers is not None else NocaseDict()
         return obj
-
-    @property
-    def name(self):
-        return self._name
-
-    @name.setter
-    def name(self, value):
-        self._name = _text(value, 'property name', allow_none=False)
-
-    @property
-    def type(self):
-        return self._type
-
-    @type.setter
-    def type(self, value):
-        self._type = _check_type(value, 'Property', self._name)
-
-    @property
-    def value(self):
-        return self._value
-
-    @value.setter
-    def value(self, value):
-        self._value = cimvalue(value, self._type)
 
     @property
     def embedded_object(self):
