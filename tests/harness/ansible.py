@@ -23,6 +23,24 @@ RECAP_RE = re.compile(
     r'rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)', re.M)
 
 
+TARGETS = os.path.join(paths.ROOT, 'tests', 'integration', 'targets')
+
+
+def target_playbook(directory, target):
+    """Write a play that runs ``tests/integration/targets/<target>/tasks/main.yml`` on
+    localhost into ``directory``; return its path."""
+    path = os.path.join(str(directory), '%s.yml' % target)
+    with open(path, 'w') as handle:
+        handle.write('- name: Target %s\n'
+                     '  hosts: localhost\n'
+                     '  gather_facts: false\n'
+                     '  tasks:\n'
+                     '    - name: Run the target\n'
+                     '      ansible.builtin.include_tasks: %s\n'
+                     % (target, os.path.join(TARGETS, target, 'tasks', 'main.yml')))
+    return path
+
+
 class AnsibleRun(object):
     """What one ansible/ansible-playbook run printed and returned."""
 

@@ -15,33 +15,18 @@ import subprocess
 
 import pytest
 
-from harness import ansible, paths
+from harness import ansible
 from harness.process import free_port
 from harness.services.myproxy import MyProxyService
 
 pytestmark = pytest.mark.slow
 
-TARGETS = os.path.join(paths.ROOT, 'tests', 'integration', 'targets')
 
 
 @pytest.fixture(scope='module')
 def myproxy(tmp_path_factory):
     with MyProxyService(str(tmp_path_factory.mktemp('myproxy') / 'server')) as service:
         yield service
-
-
-def playbook_for(tmp_path, target):
-    """A play that runs ``targets/<target>/tasks/main.yml`` on localhost."""
-    path = tmp_path / ('%s.yml' % target)
-    path.write_text(
-        '- name: Target %s\n'
-        '  hosts: localhost\n'
-        '  gather_facts: false\n'
-        '  tasks:\n'
-        '    - name: Run the target\n'
-        '      ansible.builtin.include_tasks: %s\n'
-        % (target, os.path.join(TARGETS, target, 'tasks', 'main.yml')))
-    return str(path)
 
 
 def run_target(myproxy, tmp_path, target, verbosity=0, suffix=''):
@@ -51,7 +36,7 @@ def run_target(myproxy, tmp_path, target, verbosity=0, suffix=''):
     scratch.mkdir(exist_ok=True)
     extra_vars = dict(myproxy.ansible_vars(), myproxy_scratch=str(scratch),
                       myproxy_dead_port=free_port(), myproxy_suffix=suffix)
-    run = ansible.run_playbook(playbook_for(tmp_path, target), extra_vars=extra_vars,
+    run = ansible.run_playbook(ansible.target_playbook(tmp_path, target), extra_vars=extra_vars,
                                env={'MYPROXY_SERVER': '', 'X509_USER_PROXY': '',
                                     'X509_USER_CERT': '', 'X509_USER_KEY': ''},
                                verbosity=verbosity)

@@ -10,17 +10,14 @@ whole runs, and that the password never appears in anything Ansible prints or re
 at ``-vvvv``.
 """
 
-import os
-
 import pytest
 
-from harness import ansible, paths
+from harness import ansible
 from harness.process import free_port
 from harness.services.wbem import WbemService
 
 pytestmark = pytest.mark.slow
 
-TARGETS = os.path.join(paths.ROOT, 'tests', 'integration', 'targets')
 WBEM_ENV_NAMES = ('WBEM_SERVER', 'WBEM_USERNAME', 'WBEM_PASSWORD', 'WBEM_NAMESPACE',
                   'WBEM_CA_CERTS', 'WBEM_VALIDATE_CERTS', 'WBEM_CLIENT_CERT', 'WBEM_CLIENT_KEY',
                   'WBEM_TIMEOUT', 'WBEM_ALLOW_PLAIN_HTTP_AUTH')
@@ -37,27 +34,13 @@ def clean_env():
     return dict((name, '') for name in WBEM_ENV_NAMES)
 
 
-def playbook_for(tmp_path, target):
-    """A play that runs ``targets/<target>/tasks/main.yml`` on localhost."""
-    path = tmp_path / ('%s.yml' % target)
-    path.write_text(
-        '- name: Target %s\n'
-        '  hosts: localhost\n'
-        '  gather_facts: false\n'
-        '  tasks:\n'
-        '    - name: Run the target\n'
-        '      ansible.builtin.include_tasks: %s\n'
-        % (target, os.path.join(TARGETS, target, 'tasks', 'main.yml')))
-    return str(path)
-
-
 def run_target(wbem, tmp_path, target, verbosity=0, suffix=''):
     """Run a target; ``suffix`` is appended to the names of the objects it creates, so that a
     target can run twice against one server."""
     extra_vars = dict(wbem.ansible_vars(), wbem_dead_url='https://127.0.0.1:%d' % free_port(),
                       wbem_untrusted_ca=wbem.untrusted_ca_file, wbem_suffix=suffix)
     try:
-        run = ansible.run_playbook(playbook_for(tmp_path, target), extra_vars=extra_vars,
+        run = ansible.run_playbook(ansible.target_playbook(tmp_path, target), extra_vars=extra_vars,
                                    env=clean_env(), verbosity=verbosity)
     finally:
         wbem.clear_quirks()

@@ -11,44 +11,25 @@ a myproxy-server, never a process found by name. ``stop`` on a stopped or missin
 does nothing.
 """
 
-import json
 import os
-import shutil
-import signal
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
+from harness import detached  # noqa: E402  pylint: disable=wrong-import-position
 from harness.services.myproxy import MyProxyService  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def start(workdir):
     if os.path.exists(os.path.join(workdir, 'vars.json')):
         stop(workdir)
-    service = MyProxyService(os.path.join(workdir, 'server'))
-    os.makedirs(service.workdir, exist_ok=True)
-    try:
-        service.start()
-    except BaseException:
-        service.stop()
-        raise
-    variables = service.ansible_vars()
-    variables['myproxy_pid'] = service.pid
-    path = os.path.join(workdir, 'vars.json')
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, 'w') as handle:
-        json.dump(variables, handle, indent=2)
-    print(json.dumps(variables))
+    detached.start(MyProxyService(os.path.join(workdir, 'server')), workdir, 'myproxy_pid')
 
 
 def _is_myproxy(pid):
-    try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
-            return b'myproxy-server' in handle.read().split(b'\0')[0]
-    except OSError:
-        return False
+    argv = detached.cmdline(pid)
+    return bool(argv) and b'myproxy-server' in argv[0]
 
 
 def stop(workdir):
@@ -58,14 +39,7 @@ def stop(workdir):
         with open(pid_file) as handle:
             text = handle.read().strip()
         pid = int(text) if text.isdigit() else None
-    if pid and _is_myproxy(pid):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and _is_myproxy(pid):
-            time.sleep(0.05)
-        if _is_myproxy(pid):
-            os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(workdir, ignore_errors=True)
+    detached.stop(workdir, pid, _is_myproxy)
 
 
 def main(argv):

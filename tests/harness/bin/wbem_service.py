@@ -15,14 +15,12 @@ or missing service does nothing.
 import argparse
 import json
 import os
-import shutil
-import signal
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
+from harness import detached  # noqa: E402  pylint: disable=wrong-import-position
 from harness.services.wbem import WbemService  # noqa: E402  pylint: disable=wrong-import-position
 
 
@@ -30,28 +28,12 @@ def start(workdir, bulk):
     if os.path.exists(os.path.join(workdir, 'vars.json')):
         stop(workdir)
     service = WbemService(os.path.join(workdir, 'server'), bulk=bulk)
-    os.makedirs(service.workdir, exist_ok=True)
-    try:
-        service.start()
-    except BaseException:
-        service.stop()
-        raise
-    variables = service.ansible_vars()
-    variables['wbem_environment'] = service.environment()
-    variables['wbem_pid'] = service.pid
-    path = os.path.join(workdir, 'vars.json')
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, 'w') as handle:
-        json.dump(variables, handle, indent=2)
-    print(json.dumps(variables))
+    detached.start(service, workdir, 'wbem_pid',
+                   lambda running: {'wbem_environment': running.environment()})
 
 
 def _is_test_cimom(pid):
-    try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
-            argv = handle.read().split(b'\0')
-    except OSError:
-        return False
+    argv = detached.cmdline(pid) or []
     return any(arg.rstrip(b'/').endswith(b'wbem_server') for arg in argv[1:3])
 
 
@@ -61,14 +43,7 @@ def stop(workdir):
     if os.path.exists(path):
         with open(path) as handle:
             pid = json.load(handle).get('wbem_pid')
-    if pid and _is_test_cimom(pid):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and _is_test_cimom(pid):
-            time.sleep(0.05)
-        if _is_test_cimom(pid):
-            os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(workdir, ignore_errors=True)
+    detached.stop(workdir, pid, _is_test_cimom)
 
 
 def main(argv):
