@@ -145,14 +145,17 @@ def instancepath_elem(path, ignore_host=False, ignore_namespace=False):
     return element('INSTANCEPATH', (), namespacepath(path.host, path.namespace) + name)
 
 
-def qualifier_elem(qual):
-    value = qual.value
+def _qualifier_value_xml(value):
+    """VALUE, VALUE.ARRAY or nothing, for a qualifier or a qualifier declaration."""
     if value is None:
-        value_xml = ''
-    elif isinstance(value, (list, tuple)):
-        value_xml = element('VALUE.ARRAY', (), ''.join(value_elem(v) for v in value))
-    else:
-        value_xml = value_elem(value)
+        return ''
+    if isinstance(value, (list, tuple)):
+        return element('VALUE.ARRAY', (), ''.join(value_elem(v) for v in value))
+    return value_elem(value)
+
+
+def qualifier_elem(qual):
+    value_xml = _qualifier_value_xml(qual.value)
     return element('QUALIFIER', (('NAME', qual.name), ('TYPE', qual.type),
                                  ('PROPAGATED', _bool_attr(qual.propagated)),
                                  ('OVERRIDABLE', _bool_attr(qual.overridable)),
@@ -172,13 +175,7 @@ def _scopes_elem(scopes):
 
 
 def qualifierdecl_elem(decl):
-    value = decl.value
-    if value is None:
-        value_xml = ''
-    elif isinstance(value, (list, tuple)):
-        value_xml = element('VALUE.ARRAY', (), ''.join(value_elem(v) for v in value))
-    else:
-        value_xml = value_elem(value)
+    value_xml = _qualifier_value_xml(decl.value)
     return element('QUALIFIER.DECLARATION', (
         ('NAME', decl.name), ('TYPE', decl.type), ('ISARRAY', _bool_attr(decl.is_array)),
         ('ARRAYSIZE', None if decl.array_size is None else str(decl.array_size)),
