@@ -123,9 +123,6 @@ server:
   sample: myproxy.example.org:7512
 """
 
-import os
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
@@ -133,9 +130,8 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import deps
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
     client_from_params, myproxy_argument_spec)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.credentials import default_cert_dir
-from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.errors import MyProxyServerIdentityError
-from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.transport import verify_chain
-from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.trustroots import sync_trustroots
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.trustroots import (
+    check_bootstrap, sync_trustroots)
 
 
 def main():
@@ -166,23 +162,6 @@ def main():
             result['diff'] = {'before': {'files': sync['before']},
                               'after': {'files': sync['after']}}
     module.exit_json(**result)
-
-
-def check_bootstrap(roots, chain, subject):
-    """After an unverified download, the server's own chain must verify against what it sent."""
-    workdir = tempfile.mkdtemp(prefix='hostsec-trustroots-')
-    try:
-        for name, data in roots.items():
-            with open(os.path.join(workdir, name), 'wb') as handle:
-                handle.write(data)
-        if not verify_chain(chain, workdir):
-            raise MyProxyServerIdentityError(
-                'the server certificate %s does not chain to the trust roots the server sent; '
-                'nothing was written' % subject, error_name='UNTRUSTED_SERVER_CERTIFICATE')
-    finally:
-        for name in os.listdir(workdir):
-            os.unlink(os.path.join(workdir, name))
-        os.rmdir(workdir)
 
 
 if __name__ == '__main__':

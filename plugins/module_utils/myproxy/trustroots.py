@@ -11,9 +11,11 @@ mode 0644, writing each file atomically and only when its content or mode differ
 import hashlib
 import os
 import stat
+import tempfile
 
 from ..common.files import FileWriteError, ensure_file
-from .errors import MyProxyProtocolError
+from .errors import MyProxyProtocolError, MyProxyServerIdentityError
+from .transport import verify_chain
 
 FILE_MODE = 0o644
 DIR_MODE = 0o755
@@ -95,3 +97,20 @@ def sync_trustroots(dest, files, remove_stale=False, check_mode=False):
     result['changed'] = bool(result['added'] or result['updated'] or result['removed']
                              or result['directory_created'])
     return result
+
+
+def check_bootstrap(roots, chain, subject):
+    """After an unverified download, the server's own chain must verify against what it sent."""
+    workdir = tempfile.mkdtemp(prefix='hostsec-trustroots-')
+    try:
+        for name, data in roots.items():
+            with open(os.path.join(workdir, name), 'wb') as handle:
+                handle.write(data)
+        if not verify_chain(chain, workdir):
+            raise MyProxyServerIdentityError(
+                'the server certificate %s does not chain to the trust roots the server sent; '
+                'nothing was written' % subject, error_name='UNTRUSTED_SERVER_CERTIFICATE')
+    finally:
+        for name in os.listdir(workdir):
+            os.unlink(os.path.join(workdir, name))
+        os.rmdir(workdir)
