@@ -251,8 +251,6 @@ server:
   sample: myproxy.example.org:7512
 """
 
-import datetime
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
@@ -260,41 +258,11 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import deps
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
     client_from_params, myproxy_argument_spec, parse_duration)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.credentials import read_credential_file
-from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.errors import (
-    MyProxyAuthenticationError, MyProxyCredentialNotFoundError, MyProxyError, MyProxyInputError)
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.errors import MyProxyInputError
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.manage import (
-    POLICY_FIELDS, plan_upload)
+    POLICY_FIELDS, change_passphrase, describe_credential, plan_upload, stored_credential)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import protocol
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import x509 as mx509
-
-
-def view(cred, now=None):
-    """The INFO dict of a credential as returned (ISO times)."""
-    if cred is None:
-        return None
-    now = now or mx509.now()
-    result = {'name': cred.get('name'), 'owner': cred.get('owner')}
-    for key in ('start_time', 'end_time'):
-        value = cred.get(key)
-        result[key] = (mx509.iso(datetime.datetime.fromtimestamp(value, mx509.UTC))
-                       if value is not None else None)
-    end = cred.get('end_time')
-    result['remaining'] = max(0, int(end - now.timestamp())) if end is not None else None
-    for field in POLICY_FIELDS:
-        result[field] = cred.get(field)
-    return result
-
-
-def stored_credential(client, username, credname):
-    try:
-        creds = client.info(username, credname)
-    except MyProxyCredentialNotFoundError:
-        return None
-    wanted = credname or None
-    for cred in creds:
-        if (cred.get('name') or None) == wanted:
-            return cred
-    return None
 
 
 def local_credential(params, client):
@@ -350,7 +318,7 @@ def main():
         owner = client.credential.identity
         stored = stored_credential(client, username, credname)
         result['server'] = client.last_server
-        before = view(stored)
+        before = describe_credential(stored)
         result['credential'] = before
 
         if params['state'] == 'absent':
@@ -397,10 +365,12 @@ def main():
                     client.put(username, new_secret, lifetime=lifetime,
                                max_proxy_lifetime=max_proxy_lifetime, signer=source, **policies)
         elif params['new_passphrase'] and params['new_passphrase'] != params['passphrase']:
-            if change_passphrase(module, client, username, credname, params):
+            if change_passphrase(client, username, credname, params['passphrase'],
+                                 params['new_passphrase'], check_mode=module.check_mode,
+                                 warn=module.warn):
                 result.update(changed=True, action='passphrase_changed', reason='new_passphrase')
         if result['changed'] and not module.check_mode:
-            result['credential'] = view(stored_credential(client, username, credname))
+            result['credential'] = describe_credential(stored_credential(client, username, credname))
         if module._diff:
             after = result['credential']
             if module.check_mode and upload:
@@ -409,34 +379,6 @@ def main():
                 after['end_time'] = '(new)'
             result['diff'] = {'before': before, 'after': after}
     module.exit_json(**result)
-
-
-def change_passphrase(module, client, username, credname, params):
-    """Change the passphrase unless the new one is in effect already; True if changed."""
-    old, new = params['passphrase'], params['new_passphrase']
-    if module.check_mode:
-        try:
-            client.get(username, new, lifetime=300, credname=credname)
-            return False
-        except MyProxyAuthenticationError:
-            return True
-        except MyProxyError as exc:
-            module.warn('cannot tell whether new_passphrase is in effect already (%s: %s); '
-                        'reporting a change' % (exc.error_class, exc.error_name))
-            return True
-    try:
-        client.change_passphrase(username, old, new, credname)
-        return True
-    except MyProxyAuthenticationError:
-        pass
-    # The current passphrase is not accepted: the change may have happened already.
-    try:
-        client.change_passphrase(username, new, new, credname)
-    except MyProxyAuthenticationError as exc:
-        raise MyProxyAuthenticationError(
-            'the server accepts neither passphrase nor new_passphrase for this credential',
-            error_name=exc.error_name)
-    return False
 
 
 if __name__ == '__main__':

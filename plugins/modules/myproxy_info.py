@@ -118,8 +118,6 @@ server:
   sample: myproxy.example.org:7512
 """
 
-import datetime
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
@@ -128,24 +126,9 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
     client_from_module, myproxy_argument_spec)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.errors import (
     MyProxyCredentialNotFoundError)
-from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.manage import POLICY_FIELDS
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.manage import describe_credential
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import protocol
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import x509 as mx509
-
-
-def describe(cred, now):
-    result = {'name': cred.get('name'), 'owner': cred.get('owner'),
-              'start_epoch': cred.get('start_time'), 'end_epoch': cred.get('end_time'),
-              'lock_message': cred.get('lock_message')}
-    for key in ('start', 'end'):
-        value = cred.get(key + '_time')
-        result[key + '_time'] = (mx509.iso(datetime.datetime.fromtimestamp(value, mx509.UTC))
-                                 if value is not None else None)
-    end = cred.get('end_time')
-    result['remaining'] = max(0, int(end - now.timestamp())) if end is not None else None
-    for field in POLICY_FIELDS:
-        result[field] = cred.get(field)
-    return result
 
 
 def main():
@@ -167,7 +150,7 @@ def main():
             creds = []
         now = mx509.now()
         result['server'] = client.last_server
-        result['credentials'] = [describe(cred, now) for cred in creds]
+        result['credentials'] = [describe_credential(cred, now, epochs=True) for cred in creds]
         result['exists'] = bool(creds)
     module.exit_json(**result)
 

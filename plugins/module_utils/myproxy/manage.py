@@ -4,14 +4,18 @@
 
 :func:`inspect_proxy_file` says whether a local credential file is still good enough
 (myproxy_logon); :func:`plan_upload` says whether a stored credential must be uploaded again
-(myproxy_credential). Neither contacts the server.
+(myproxy_credential). Neither contacts the server. :func:`describe_credential` is what the
+modules return about a stored credential; :func:`stored_credential` and
+:func:`change_passphrase` are the server conversations of myproxy_credential.
 """
 
+import datetime
 import os
 
 from ..common.files import file_attributes
 from .credentials import read_credential_file
-from .errors import CredentialFileError
+from .errors import (CredentialFileError, MyProxyAuthenticationError,
+                     MyProxyCredentialNotFoundError, MyProxyError)
 from . import x509 as mx509
 
 
@@ -100,3 +104,71 @@ def plan_upload(stored, wanted, method, local_end=None, min_lifetime=0, owner=No
         if value is not None and (stored.get(field) or '') != value:
             return True, '%s_differs' % field
     return False, 'up_to_date'
+
+
+def describe_credential(cred, now=None, epochs=False):
+    """What INFO says of one stored credential, as the modules return it (ISO times,
+    ``remaining`` seconds, policies); ``epochs`` adds ``start_epoch``/``end_epoch`` and
+    ``lock_message`` (myproxy_info). ``None`` for ``None``."""
+    if cred is None:
+        return None
+    now = now or mx509.now()
+    result = {'name': cred.get('name'), 'owner': cred.get('owner')}
+    if epochs:
+        result.update(start_epoch=cred.get('start_time'), end_epoch=cred.get('end_time'),
+                      lock_message=cred.get('lock_message'))
+    for key in ('start_time', 'end_time'):
+        value = cred.get(key)
+        result[key] = (mx509.iso(datetime.datetime.fromtimestamp(value, mx509.UTC))
+                       if value is not None else None)
+    end = cred.get('end_time')
+    result['remaining'] = max(0, int(end - now.timestamp())) if end is not None else None
+    for field in POLICY_FIELDS:
+        result[field] = cred.get(field)
+    return result
+
+
+def stored_credential(client, username, credname):
+    """The server's INFO of the credential ``credname`` (``None``: the default one) of
+    ``username``, or ``None`` when it holds no such credential."""
+    try:
+        creds = client.info(username, credname)
+    except MyProxyCredentialNotFoundError:
+        return None
+    wanted = credname or None
+    for cred in creds:
+        if (cred.get('name') or None) == wanted:
+            return cred
+    return None
+
+
+def change_passphrase(client, username, credname, old, new, check_mode=False, warn=None):
+    """Change the passphrase unless the new one is in effect already; True if changed.
+
+    In check mode, a logon with ``new`` tells whether it is in effect (``warn`` is called when
+    that cannot be told, and a change is reported).
+    """
+    if check_mode:
+        try:
+            client.get(username, new, lifetime=300, credname=credname)
+            return False
+        except MyProxyAuthenticationError:
+            return True
+        except MyProxyError as exc:
+            if warn is not None:
+                warn('cannot tell whether new_passphrase is in effect already (%s: %s); '
+                     'reporting a change' % (exc.error_class, exc.error_name))
+            return True
+    try:
+        client.change_passphrase(username, old, new, credname)
+        return True
+    except MyProxyAuthenticationError:
+        pass
+    # The current passphrase is not accepted: the change may have happened already.
+    try:
+        client.change_passphrase(username, new, new, credname)
+    except MyProxyAuthenticationError as exc:
+        raise MyProxyAuthenticationError(
+            'the server accepts neither passphrase nor new_passphrase for this credential',
+            error_name=exc.error_name)
+    return False

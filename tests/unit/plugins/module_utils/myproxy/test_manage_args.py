@@ -17,7 +17,7 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
     client_credential, client_from_params, myproxy_argument_spec, parse_duration)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.credentials import Credential
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.manage import (
-    attributes_differ, inspect_proxy_file, plan_upload)
+    attributes_differ, describe_credential, inspect_proxy_file, plan_upload)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.trustroots import (
     sync_trustroots)
 
@@ -224,3 +224,18 @@ def test_server_identity_rules(pki):
         assert exc.value.error_name == 'SERVER_DN_MISMATCH'
     with pytest.raises(errors.MyProxyServerIdentityError):
         transport.check_server_identity(by_san, 'myproxy.example.org', server_dn='/O=Grid/CN=X')
+
+
+def test_describe_credential():
+    now = datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.timezone.utc)
+    cred = {'name': 'batch', 'owner': '/CN=Alice', 'start_time': int(now.timestamp()) - 3600,
+            'end_time': int(now.timestamp()) + 7200, 'retrievers': '*', 'lock_message': 'held'}
+    short = describe_credential(cred, now)
+    assert short['start_time'] == '2024-05-01T11:00:00Z' and short['end_time'] == '2024-05-01T14:00:00Z'
+    assert short['remaining'] == 7200 and short['retrievers'] == '*' and short['renewers'] is None
+    assert 'start_epoch' not in short and 'lock_message' not in short
+    full = describe_credential(cred, now, epochs=True)
+    assert full['end_epoch'] == cred['end_time'] and full['lock_message'] == 'held'
+    assert describe_credential(None) is None
+    expired = describe_credential(dict(cred, end_time=int(now.timestamp()) - 1), now)
+    assert expired['remaining'] == 0
