@@ -22,7 +22,6 @@ from harness.services.myproxy import MyProxyService
 pytestmark = pytest.mark.slow
 
 
-
 @pytest.fixture(scope='module')
 def myproxy(tmp_path_factory):
     with MyProxyService(str(tmp_path_factory.mktemp('myproxy') / 'server')) as service:
