@@ -42,10 +42,92 @@ def oldest_ansible_bin():
     venv = os.path.join(BUILD, 'venv-ansible-core-%s' % version)
     bindir = os.path.join(venv, 'bin')
     stamp = os.path.join(venv, '.installed')
-    if not os.path.exists(stamp):
+    # lxml: the interpreter also runs the modules (ansible_playbook_python), WBEM ones too.
+    wanted = ['ansible-core==%s.*' % version, 'lxml']
+    recorded = None
+    if os.path.exists(stamp):
+        with open(stamp) as handle:
+            recorded = handle.read().split()
+    if recorded != wanted:
         subprocess.run([sys.executable, '-m', 'venv', '--clear', venv], check=True)
-        subprocess.run([os.path.join(bindir, 'pip'), 'install', '-q',
-                        'ansible-core==%s.*' % version], check=True)
+        subprocess.run([os.path.join(bindir, 'pip'), 'install', '-q'] + wanted, check=True)
         with open(stamp, 'w') as handle:
-            handle.write(version + '\n')
+            handle.write(' '.join(wanted) + '\n')
     return bindir
+
+
+#: The newest ansible-core releases need a newer Python than the controller's 3.11.
+NEWEST_PYTHONS = ('3.13', '3.12')
+
+
+def newer_python():
+    """A Python >= 3.12 for the newest ansible-core: pyenv's, else one on PATH, else installed.
+
+    pyenv on these machines has carried 3.12 and 3.13; where neither is there, ``pyenv install``
+    is tried once (it needs the network path to python.org, which may be closed). Returns the
+    interpreter's path, or raises RuntimeError saying what was tried.
+    """
+    import glob  # pylint: disable=import-outside-toplevel
+    import shutil  # pylint: disable=import-outside-toplevel
+    root = os.environ.get('PYENV_ROOT') or os.path.expanduser('~/.pyenv')
+    tried = []
+    for version in NEWEST_PYTHONS:
+        for candidate in sorted(glob.glob(os.path.join(root, 'versions', version + '.*', 'bin',
+                                                       'python' + version)), reverse=True):
+            tried.append(candidate)
+            if _runs(candidate):
+                return candidate
+        found = shutil.which('python' + version)
+        if found:
+            tried.append(found)
+            if _runs(found):
+                return found
+    pyenv = shutil.which('pyenv') or os.path.join(root, 'bin', 'pyenv')
+    if os.path.exists(pyenv):
+        for version in NEWEST_PYTHONS:
+            proc = subprocess.run([pyenv, 'install', '--skip-existing', version],
+                                  capture_output=True, text=True, check=False, timeout=1200)
+            if proc.returncode == 0:
+                return newer_python_after_install(root, version)
+            tried.append('pyenv install %s: %s' % (version, proc.stderr.strip()[-200:]))
+    raise RuntimeError('no Python >= 3.12 for the newest ansible-core; tried: %s' % '; '.join(tried))
+
+
+def newer_python_after_install(root, version):
+    """The interpreter ``pyenv install`` just made."""
+    import glob  # pylint: disable=import-outside-toplevel
+    found = sorted(glob.glob(os.path.join(root, 'versions', version + '.*', 'bin', 'python' + version)))
+    if not found:
+        raise RuntimeError('pyenv installed %s, but no interpreter was found' % version)
+    return found[-1]
+
+
+def _runs(python):
+    try:
+        return subprocess.run([python, '-c', 'import ssl, venv, ctypes'], capture_output=True,
+                              check=False, timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def newest_ansible_bin():
+    """bin/ of a virtualenv with the newest ansible-core pip can install (on a Python >= 3.12).
+
+    Created once under build/ (so a clean clone, as in CI, gets the newest release of the day),
+    with lxml for the WBEM modules. Returns ``(bindir, version)``.
+    """
+    python = newer_python()
+    venv = os.path.join(BUILD, 'venv-ansible-core-newest')
+    bindir = os.path.join(venv, 'bin')
+    stamp = os.path.join(venv, '.installed')
+    if not os.path.exists(stamp):
+        subprocess.run([python, '-m', 'venv', '--clear', venv], check=True)
+        subprocess.run([os.path.join(bindir, 'pip'), 'install', '-q', '--upgrade', 'ansible-core', 'lxml'],
+                       check=True)
+        proc = subprocess.run([os.path.join(bindir, 'python'), '-c',
+                               'import ansible.release; print(ansible.release.__version__)'],
+                              capture_output=True, text=True, check=True)
+        with open(stamp, 'w') as handle:
+            handle.write(proc.stdout)
+    with open(stamp) as handle:
+        return bindir, handle.read().strip()

@@ -226,6 +226,15 @@ def test_pam_check_module_target_on_the_oldest_supported_ansible_core(pam, unix_
     assert run.recap['localhost']['failed'] == 0, run.explain()
 
 
+def test_pam_check_module_target_on_the_newest_ansible_core(pam, unix_users):
+    """The newest ansible-core pip installs (on Python >= 3.12) runs the same target."""
+    bin_dir, version = paths.newest_ansible_bin()
+    assert tuple(int(part) for part in version.split('.')[:2]) >= (2, 20), version
+    run, _extra_vars = run_target(pam, unix_users, bin_dir=bin_dir)
+    assert run.rc == 0, run.explain()
+    assert run.recap['localhost']['failed'] == 0, run.explain()
+
+
 def test_no_secret_in_anything_ansible_printed_or_returned(pam, unix_users):
     run, extra_vars = run_target(pam, unix_users, verbosity=4)
     assert run.rc == 0, run.explain()

@@ -12,7 +12,7 @@ at ``-vvvv``.
 
 import pytest
 
-from harness import ansible
+from harness import ansible, paths
 from harness.process import free_port
 from harness.services.wbem import WbemService
 
@@ -34,14 +34,14 @@ def clean_env():
     return dict((name, '') for name in WBEM_ENV_NAMES)
 
 
-def run_target(wbem, tmp_path, target, verbosity=0, suffix=''):
+def run_target(wbem, tmp_path, target, verbosity=0, suffix='', bin_dir=None):
     """Run a target; ``suffix`` is appended to the names of the objects it creates, so that a
     target can run twice against one server."""
     extra_vars = dict(wbem.ansible_vars(), wbem_dead_url='https://127.0.0.1:%d' % free_port(),
                       wbem_untrusted_ca=wbem.untrusted_ca_file, wbem_suffix=suffix)
     try:
         run = ansible.run_playbook(ansible.target_playbook(tmp_path, target), extra_vars=extra_vars,
-                                   env=clean_env(), verbosity=verbosity)
+                                   env=clean_env(), verbosity=verbosity, bin_dir=bin_dir)
     finally:
         wbem.clear_quirks()
     assert run.rc == 0, run.explain()
@@ -55,6 +55,18 @@ def test_wbem_info_target(wbem, tmp_path):
 
 def test_wbem_instance_target(wbem, tmp_path):
     run_target(wbem, tmp_path, 'wbem_instance')
+
+
+def test_wbem_instance_target_on_the_oldest_supported_ansible_core(wbem, tmp_path):
+    """meta/runtime.yml's requires_ansible is a claim: run a target with that release."""
+    run_target(wbem, tmp_path, 'wbem_instance', suffix='_oldest', bin_dir=paths.oldest_ansible_bin())
+
+
+def test_wbem_instance_target_on_the_newest_ansible_core(wbem, tmp_path):
+    """The newest ansible-core pip installs (on Python >= 3.12) runs the same target."""
+    bin_dir, version = paths.newest_ansible_bin()
+    assert tuple(int(part) for part in version.split('.')[:2]) >= (2, 20), version
+    run_target(wbem, tmp_path, 'wbem_instance', suffix='_newest', bin_dir=bin_dir)
 
 
 def test_wbem_method_target(wbem, tmp_path):
