@@ -22,7 +22,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv sysdeps collection install test demo lint sanity units integration molecule \
+.PHONY: help venv venv-lint sysdeps sysdeps-lint collection install test demo lint sanity units integration molecule \
         conformance \
         docs-lint docs bench clean distclean
 
@@ -41,15 +41,25 @@ $(BIN)/bindep:
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q bindep
 
-# System packages (bindep.txt, profile "test"): checked on every run, installed when missing.
+# System packages (bindep.txt): checked on every run, installed when missing. Profile "test"
+# for the tests and the demo (services included), profile "lint" for `make lint` and `make docs`.
 sysdeps: $(BIN)/bindep
-	tools/install_sysdeps.sh $(BIN)/bindep
+	tools/install_sysdeps.sh $(BIN)/bindep test
 
-$(VENV)/.installed: tests/requirements.txt requirements.txt | sysdeps
+sysdeps-lint: $(BIN)/bindep
+	tools/install_sysdeps.sh $(BIN)/bindep lint
+
+$(VENV)/.installed: tests/requirements.txt tests/requirements-lint.txt requirements.txt | sysdeps
 	$(BIN)/pip install -q -r tests/requirements.txt
+	touch $@ $(VENV)/.installed-lint
+
+$(VENV)/.installed-lint: tests/requirements-lint.txt | sysdeps-lint
+	$(BIN)/pip install -q -r tests/requirements-lint.txt
 	touch $@
 
 venv: sysdeps $(VENV)/.installed
+
+venv-lint: sysdeps-lint $(VENV)/.installed-lint
 
 collection:
 	$(BIN)/python tools/sync_collection.py --dest $(COLL)
@@ -57,13 +67,18 @@ collection:
 test: venv collection
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
-lint: venv collection
+# The static checks and the docs need no test services: profile "lint", tests/requirements-lint.txt
+# (pytest runs them, so it is installed too).
+lint: venv-lint collection
+	$(BIN)/pip install -q pytest pytest-timeout
 	$(BIN)/python -m pytest tests/quality $(PYTEST_ARGS)
 
-sanity: venv collection
+sanity: venv-lint collection
+	$(BIN)/pip install -q pytest pytest-timeout
 	$(BIN)/python -m pytest tests/quality -k sanity $(PYTEST_ARGS)
 
-docs-lint: venv collection
+docs-lint: venv-lint collection
+	$(BIN)/pip install -q pytest pytest-timeout
 	$(BIN)/python -m pytest tests/quality -k docs $(PYTEST_ARGS)
 
 units: venv collection
@@ -88,7 +103,7 @@ demo: install collection
 conformance: venv collection
 	$(BIN)/python tests/conformance/pywbem_cases.py
 
-docs: venv collection
+docs: venv-lint collection
 	tools/build_docs.sh $(BUILD)/docsite docs/build
 
 bench: venv collection

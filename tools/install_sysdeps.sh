@@ -1,10 +1,12 @@
 #!/bin/sh
-# Install the system packages of bindep.txt (profile "test") that are missing.
-# Usage: tools/install_sysdeps.sh PATH_TO_BINDEP
+# Install the system packages of bindep.txt (one profile: "test" by default, or "lint") that
+# are missing.
+# Usage: tools/install_sysdeps.sh PATH_TO_BINDEP [PROFILE]
 set -eu
 bindep=${1:-bindep}
+profile=${2:-test}
 cd "$(dirname "$0")/.."
-missing=$("$bindep" -b -f bindep.txt test | tr '\n' ' ' || true)
+missing=$("$bindep" -b -f bindep.txt "$profile" | tr '\n' ' ' || true)
 if [ -z "${missing% }" ]; then
     exit 0
 fi
@@ -26,7 +28,7 @@ trap 'if [ -n "$created_policy" ]; then rm -f "$policy"; fi' EXIT
 apt-get -o DPkg::Lock::Timeout=600 update -qq
 # shellcheck disable=SC2086
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing
-still=$("$bindep" -b -f bindep.txt test | tr '\n' ' ' || true)
+still=$("$bindep" -b -f bindep.txt "$profile" | tr '\n' ' ' || true)
 if [ -n "${still% }" ]; then
     echo "error: still missing after apt-get install: $still" >&2
     exit 1

@@ -1,0 +1,62 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the Makefile installs for each entry point.
+
+`make lint` and `make docs` set up only what the static checks and the docs build need:
+bindep's "lint" profile (no KDC, no myproxy-server, no pam_wrapper) and
+tests/requirements-lint.txt (no managed-host libraries that compile against MIT Kerberos).
+"""
+
+import os
+import subprocess
+
+from harness import paths
+
+#: Packages that only the tests' real services (or their builds) need.
+TEST_ONLY = ('krb5-kdc', 'krb5-admin-server', 'myproxy-server', 'myproxy-admin', 'libpam-wrapper',
+             'pamtester', 'sblim-wbemcli', 'libkrb5-dev', 'gcc', 'faketime')
+
+
+def _bindep(profile):
+    proc = subprocess.run([paths.tool('bindep'), '-l', 'newline', '-f',
+                           os.path.join(paths.ROOT, 'bindep.txt'), profile],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return set(proc.stdout.split())
+
+
+def _dry_run(*targets):
+    """Every recipe line `make` would run from scratch (-B) for ``targets``."""
+    proc = subprocess.run(['make', '-n', '-B'] + list(targets), cwd=paths.ROOT,
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
+def test_lint_profile_has_no_test_services():
+    lint, test = _bindep('lint'), _bindep('test')
+    assert lint and lint <= test
+    assert not lint & set(TEST_ONLY), lint
+    assert set(TEST_ONLY) <= test
+
+
+def test_make_lint_and_docs_install_the_lint_profile_only():
+    lines = _dry_run('lint', 'docs')
+    sysdeps = [line for line in lines if 'install_sysdeps.sh' in line]
+    assert sysdeps and all(line.split()[-1] == 'lint' for line in sysdeps), sysdeps
+    installs = [line for line in lines if ' install ' in line and ' -r ' in line]
+    assert installs and all(line.endswith('tests/requirements-lint.txt') for line in installs), \
+        installs
+
+
+def test_make_test_installs_the_test_profile():
+    lines = _dry_run('test')
+    assert any('install_sysdeps.sh' in line and line.split()[-1] == 'test' for line in lines), lines
+    assert any(line.endswith('-r tests/requirements.txt') for line in lines), lines
+
+
+def test_lint_requirements_have_no_managed_host_libraries():
+    with open(os.path.join(paths.ROOT, 'tests', 'requirements-lint.txt')) as handle:
+        names = {line.split('>')[0].split('=')[0].split('<')[0].strip().lower()
+                 for line in handle if line.strip() and not line.startswith('#')}
+    assert not names & {'gssapi', 'krb5', 'k5test', 'pywbem', '-r ../requirements.txt'}, names
