@@ -4,6 +4,8 @@
 
 - ``ansible-test sanity``: every test that runs without containers, for the controller
   Python, each in the virtualenv ansible-test prepares for it (``--venv``);
+- ``ansible-test units``: the unit tests as ansible-test runs them (its own virtualenv with
+  tests/unit/requirements.txt);
 - ``antsibull-docs lint-collection-docs --plugin-docs``: the documentation of every plugin
   and role, and the collection's extra docs;
 - ``ansible-lint``: roles, playbooks and integration targets (production profile).
@@ -38,6 +40,17 @@ def test_ansible_test_sanity():
                       'sanity', '--venv', '--python', python, '--color', 'no'], timeout=2400)
     assert proc.returncode == 0, log
     assert 'ERROR' not in proc.stdout, log
+
+
+def test_ansible_test_units():
+    """`ansible-test units` passes by itself in the collection tree (tests/unit/requirements.txt)."""
+    python = '%d.%d' % sys.version_info[:2]
+    proc, log = _run([sys.executable, os.path.join(paths.ROOT, 'tools', 'run_ansible_test.py'),
+                      'units', '--venv', '--python', python, '--color', 'no'], timeout=1800)
+    assert proc.returncode == 0, log
+    # Both groups ran, and neither reported a failure.
+    assert 'Unit test modules' in proc.stdout and 'Unit test module_utils' in proc.stdout, log
+    assert ' failed' not in proc.stdout, log
 
 
 def test_antsibull_docs_lint():
