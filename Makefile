@@ -19,6 +19,8 @@ COLL := $(COLLECTIONS)/ansible_collections/hostsec/mgmt
 PYTEST_ARGS ?=
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+# Ansible's local tmp and caches under build/, never in ~/.ansible.
+export ANSIBLE_HOME := $(BUILD)/ansible-home
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 

@@ -17,5 +17,7 @@ if TESTS not in sys.path:
 from harness import paths  # noqa: E402  pylint: disable=wrong-import-position
 
 paths.sync_collection()
+# Every ansible command a test starts keeps its local tmp and caches under build/.
+os.environ['ANSIBLE_HOME'] = paths.ANSIBLE_HOME
 if paths.COLLECTIONS not in sys.path:
     sys.path.insert(0, paths.COLLECTIONS)

@@ -5,7 +5,10 @@ set -eu
 work=$1
 out=$2
 rm -rf "$work"
-mkdir -p "$work"
+mkdir -p "$work/home"
+# antsibull logs to ~/antsibull.log: give it a home of its own inside the work directory.
+HOME="$work/home"
+export HOME
 antsibull-docs sphinx-init --use-current --dest-dir "$work" --lenient --fail-on-error hostsec.mgmt
 # Build offline: no intersphinx inventories from docs.python.org / docs.ansible.com, so the
 # generated references to labels of the Ansible docs (common_return_values ...) cannot resolve.

@@ -90,6 +90,8 @@ def environment(extra=None):
         'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
         'ANSIBLE_DEPRECATION_WARNINGS': '0',
         'ANSIBLE_CONFIG': os.path.join(HERE, 'ansible.cfg'),
+        # Local tmp, galaxy cache and collections of Ansible under build/, not ~/.ansible.
+        'ANSIBLE_HOME': paths.ANSIBLE_HOME,
         'PATH': paths.BIN + os.pathsep + os.environ.get('PATH', ''),
     })
     env.pop('ANSIBLE_STDOUT_CALLBACK', None)

@@ -11,6 +11,8 @@ BUILD = os.path.join(ROOT, 'build')
 COLLECTIONS = os.path.join(BUILD, 'collections')
 COLLECTION = os.path.join(COLLECTIONS, 'ansible_collections', 'hostsec', 'mgmt')
 CACHE = os.path.join(BUILD, 'cache')
+#: Ansible's own home (local tmp, galaxy cache, collections): under build/, never ~/.ansible.
+ANSIBLE_HOME = os.path.join(BUILD, 'ansible-home')
 BIN = os.path.dirname(os.path.abspath(sys.executable))
 
 

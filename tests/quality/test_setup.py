@@ -60,3 +60,28 @@ def test_lint_requirements_have_no_managed_host_libraries():
         names = {line.split('>')[0].split('=')[0].split('<')[0].strip().lower()
                  for line in handle if line.strip() and not line.startswith('#')}
     assert not names & {'gssapi', 'krb5', 'k5test', 'pywbem', '-r ../requirements.txt'}, names
+
+
+def test_ansible_commands_write_nothing_in_home(tmp_path):
+    """The environment the tests give ansible and ansible-galaxy keeps $HOME
+    clean (no ~/.ansible/tmp, galaxy cache or installed collection)."""
+    from harness import ansible  # pylint: disable=import-outside-toplevel
+    home = tmp_path / 'home'
+    home.mkdir()
+    env = ansible.environment({'HOME': str(home)})
+    run = ansible.run_adhoc('ansible.builtin.ping', env={'HOME': str(home)})
+    assert run.rc == 0, run.explain()
+    dist = tmp_path / 'dist'
+    for argv in (['ansible-galaxy', 'collection', 'build', '--force', '--output-path', str(dist),
+                  paths.ROOT],):
+        proc = subprocess.run([paths.tool(argv[0])] + argv[1:], env=env, capture_output=True,
+                              text=True, check=False, timeout=300, cwd=str(tmp_path))
+        assert proc.returncode == 0, proc.stderr
+    tarball = [str(p) for p in dist.iterdir()]
+    # --force: the tests' ANSIBLE_COLLECTIONS_PATH already holds the mirror of this tree.
+    proc = subprocess.run([paths.tool('ansible-galaxy'), 'collection', 'install', '--force', '-p',
+                           str(tmp_path / 'installed')] + tarball, env=env, capture_output=True,
+                          text=True, check=False, timeout=300, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / 'installed' / 'ansible_collections' / 'hostsec' / 'mgmt').is_dir()
+    assert sorted(p.name for p in home.iterdir()) == []

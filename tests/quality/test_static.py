@@ -22,12 +22,18 @@ from harness import paths
 pytestmark = pytest.mark.slow
 
 
+#: antsibull logs to ~/antsibull.log: the tests give it a home under build/.
+ANTSIBULL_ENV = {'HOME': os.path.join(paths.BUILD, 'antsibull-home')}
+
+
 def _run(argv, timeout, cwd=paths.COLLECTION, env=None):
     full_env = dict(os.environ)
     full_env.update({'ANSIBLE_COLLECTIONS_PATH': paths.COLLECTIONS,
                      'PATH': paths.BIN + os.pathsep + os.environ.get('PATH', ''),
                      'ANSIBLE_NOCOLOR': '1', 'NO_COLOR': '1'})
     full_env.update(env or {})
+    if 'HOME' in (env or {}):
+        os.makedirs(env['HOME'], exist_ok=True)
     proc = subprocess.run(argv, cwd=cwd, env=full_env, capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL, check=False)
     return proc, '$ %s\n%s\n%s' % (' '.join(argv), proc.stdout[-30000:], proc.stderr[-15000:])
@@ -55,7 +61,7 @@ def test_ansible_test_units():
 
 def test_antsibull_docs_lint():
     proc, log = _run([paths.tool('antsibull-docs'), 'lint-collection-docs', '--plugin-docs',
-                      '.'], timeout=600)
+                      '.'], timeout=600, env=ANTSIBULL_ENV)
     assert proc.returncode == 0, log
 
 
