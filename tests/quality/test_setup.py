@@ -85,3 +85,36 @@ def test_ansible_commands_write_nothing_in_home(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / 'installed' / 'ansible_collections' / 'hostsec' / 'mgmt').is_dir()
     assert sorted(p.name for p in home.iterdir()) == []
+
+
+#: The python3 each platform release ships (its default interpreter).
+DISTRO_PYTHON = {('Debian', 'buster'): (3, 7), ('Debian', 'bullseye'): (3, 9),
+                 ('Debian', 'bookworm'): (3, 11), ('Ubuntu', 'focal'): (3, 8),
+                 ('Ubuntu', 'jammy'): (3, 10), ('Ubuntu', 'noble'): (3, 12),
+                 ('EL', '7'): (2, 7), ('EL', '8'): (3, 6), ('EL', '9'): (3, 9)}
+
+
+def _python_requires():
+    import yaml  # pylint: disable=import-outside-toplevel
+    with open(os.path.join(paths.ROOT, 'tests', 'config.yml')) as handle:
+        spec = yaml.safe_load(handle)['modules']['python_requires']
+    assert spec.startswith('>=')
+    return tuple(int(part) for part in spec[2:].strip().split('.'))
+
+
+def test_role_platforms_are_what_the_modules_support():
+    """Every platform release a role claims ships a python3 the modules run on."""
+    import glob  # pylint: disable=import-outside-toplevel
+    import yaml  # pylint: disable=import-outside-toplevel
+    minimum = _python_requires()
+    metas = glob.glob(os.path.join(paths.ROOT, 'roles', '*', 'meta', 'main.yml'))
+    assert metas
+    for meta in metas:
+        with open(meta) as handle:
+            platforms = yaml.safe_load(handle)['galaxy_info']['platforms']
+        for platform in platforms:
+            for version in platform['versions']:
+                key = (platform['name'], str(version))
+                assert key in DISTRO_PYTHON, '%s: %s %s is not a release we know' % ((meta,) + key)
+                assert DISTRO_PYTHON[key] >= minimum, '%s: %s %s ships Python %s' % (
+                    (meta,) + key + ('.'.join(map(str, DISTRO_PYTHON[key])),))
