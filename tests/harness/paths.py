@@ -133,3 +133,21 @@ def newest_ansible_bin():
             handle.write(proc.stdout)
     with open(stamp) as handle:
         return bindir, handle.read().strip()
+
+
+def tool_venv(name, packages):
+    """bin/ of a virtualenv under build/ holding ``packages`` (tools the main .venv does not
+    carry, e.g. ansible-builder); made once, remade when the package list changes."""
+    venv = os.path.join(BUILD, 'venv-%s' % name)
+    bindir = os.path.join(venv, 'bin')
+    stamp = os.path.join(venv, '.installed')
+    recorded = None
+    if os.path.exists(stamp):
+        with open(stamp) as handle:
+            recorded = handle.read().split()
+    if recorded != list(packages):
+        subprocess.run([sys.executable, '-m', 'venv', '--clear', venv], check=True)
+        subprocess.run([os.path.join(bindir, 'pip'), 'install', '-q'] + list(packages), check=True)
+        with open(stamp, 'w') as handle:
+            handle.write(' '.join(packages) + '\n')
+    return bindir
