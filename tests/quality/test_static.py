@@ -81,8 +81,32 @@ def test_html_docs_build(tmp_path):
                       str(tmp_path / 'work'), str(tmp_path / 'out')], timeout=900,
                      cwd=paths.ROOT)
     assert proc.returncode == 0, log
-    assert os.path.exists(str(tmp_path / 'out' / 'html' / 'collections' / 'hostsec' / 'mgmt'
-                              / 'pam_check_module.html')), log
+    html = tmp_path / 'out' / 'html'
+    assert os.path.exists(str(html / 'collections' / 'hostsec' / 'mgmt' / 'pam_check_module.html')), log
+    landing = (html / 'index.html').read_text()
+    assert 'hostsec.mgmt: PAM, Kerberos, MyProxy and WBEM' in landing
+    assert 'Welcome to my Ansible collection' not in landing
+    # References to the Ansible docs resolve (offline inventory), and point at docs.ansible.com.
+    module = (html / 'collections' / 'hostsec' / 'mgmt' / 'wbem_info_module.html').read_text()
+    assert 'docs.ansible.com/ansible/devel/reference_appendices/common_return_values.html' in module
+
+
+def test_html_docs_build_fails_on_a_dead_reference(tmp_path):
+    """No warning is suppressed: a reference to a label that exists nowhere fails the build."""
+    import shutil  # pylint: disable=import-outside-toplevel
+    root = tmp_path / 'tree'
+    collection = tmp_path / 'collections' / 'ansible_collections' / 'hostsec' / 'mgmt'
+    shutil.copytree(paths.COLLECTION, str(collection),
+                    ignore=shutil.ignore_patterns('build', 'tests', '.git', '__pycache__'))
+    guide = collection / 'docs' / 'docsite' / 'rst' / 'guide_pam.rst'
+    guide.write_text(guide.read_text() + '\nSee :ref:`hostsec_no_such_label`.\n')
+    shutil.copytree(os.path.join(paths.ROOT, 'tools'), str(root / 'tools'))
+    shutil.copytree(os.path.join(paths.ROOT, 'docs'), str(root / 'docs'))
+    proc, log = _run(['sh', str(root / 'tools' / 'build_docs.sh'), str(tmp_path / 'work'),
+                      str(tmp_path / 'out')], timeout=900, cwd=str(root),
+                     env={'ANSIBLE_COLLECTIONS_PATH': str(tmp_path / 'collections')})
+    assert proc.returncode != 0, log
+    assert 'hostsec_no_such_label' in log, log
 
 
 def test_release_artifact(tmp_path):
