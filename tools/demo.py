@@ -1,6 +1,6 @@
 # Copyright (c) hostsec.mgmt contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""`make demo`: start the embedded local services, run playbooks/demo.yml twice, stop them.
+"""`make demo`: start the embedded local services, run tools/demo_playbooks/demo.yml twice, stop them.
 
 The second run must report changed=0 on every host: the demo fails otherwise. Services are
 started in build/demo/ and stopped (by the PIDs the demo started) whatever happens.
@@ -21,9 +21,9 @@ from harness.services import demo_services  # noqa: E402  pylint: disable=wrong-
 
 
 def run_playbook(extra_vars_file, label, collections_path):
-    print('\n===== %s: ansible-playbook playbooks/demo.yml =====' % label, flush=True)
+    print('\n===== %s: ansible-playbook tools/demo_playbooks/demo.yml =====' % label, flush=True)
     argv = [paths.tool('ansible-playbook'), '-i', ansible.INVENTORY,
-            os.path.join(ROOT, 'playbooks', 'demo.yml'), '-e', '@' + extra_vars_file]
+            os.path.join(ROOT, 'tools', 'demo_playbooks', 'demo.yml'), '-e', '@' + extra_vars_file]
     env = ansible.environment({'ANSIBLE_COLLECTIONS_PATH': collections_path})
     env.pop('ANSIBLE_CALLBACKS_ENABLED')
     proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE,

@@ -154,3 +154,8 @@ def run_adhoc(module, module_args='', extra_vars=None, env=None, check=False, di
     argv += _mode_args(check, diff, verbosity)
     return _run(argv, environment(dict(env or {}, ANSIBLE_LOAD_CALLBACK_PLUGINS='1')), timeout,
                 extra_vars)
+
+
+def run_command(argv, env=None, timeout=300, cwd=None):
+    """Run another ansible command (ansible-galaxy, ansible-doc ...) with the tests' environment."""
+    return _run(argv, environment(env), timeout, cwd=cwd)

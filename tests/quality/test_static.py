@@ -107,17 +107,3 @@ def test_html_docs_build_fails_on_a_dead_reference(tmp_path):
                      env={'ANSIBLE_COLLECTIONS_PATH': str(tmp_path / 'collections')})
     assert proc.returncode != 0, log
     assert 'hostsec_no_such_label' in log, log
-
-
-def test_release_artifact(tmp_path):
-    """`ansible-galaxy collection build` makes an artifact with the plugins and no build junk."""
-    import tarfile  # pylint: disable=import-outside-toplevel
-    proc, log = _run([paths.tool('ansible-galaxy'), 'collection', 'build', '--force',
-                      '--output-path', str(tmp_path), paths.ROOT], timeout=300, cwd=paths.ROOT)
-    assert proc.returncode == 0, log
-    with tarfile.open(str(tmp_path / 'hostsec-mgmt-0.1.0.tar.gz')) as tar:
-        names = tar.getnames()
-    assert 'MANIFEST.json' in names and 'plugins/modules/pam_check.py' in names
-    assert 'roles/pam_verify/meta/argument_specs.yml' in names
-    assert not [n for n in names if n.split('/')[0] in ('.venv', 'build', '.git')
-                or n.startswith('tests/output') or n.endswith('.pyc')]
