@@ -32,11 +32,11 @@ def test_every_role_has_a_scenario():
 @pytest.mark.parametrize('role,scenario', SCENARIOS, ids=['%s/%s' % s for s in SCENARIOS])
 def test_molecule(role, scenario):
     role_dir = os.path.join(paths.COLLECTION, 'roles', role)
-    # Molecule keeps its ephemeral state under $XDG_CACHE_HOME/molecule: under build/, not ~.
-    cache_home = os.path.join(paths.BUILD, 'xdg-cache')
+    # Molecule's ephemeral state (inventory, state file) under build/, never in ~.
+    ephemeral = os.path.join(paths.BUILD, 'molecule', role, scenario)
     env = ansible.environment({'MOLECULE_NO_LOG': 'false', 'PY_COLORS': '0',
                                'MOLECULE_GLOB': 'molecule/*/molecule.yml',
-                               'XDG_CACHE_HOME': cache_home})
+                               'MOLECULE_EPHEMERAL_DIRECTORY': ephemeral})
     env.pop('ANSIBLE_CONFIG', None)
     env.pop('ANSIBLE_CALLBACKS_ENABLED', None)
     # Molecule keeps state (e.g. "prepared") between runs: start from a clean slate.
@@ -48,4 +48,4 @@ def test_molecule(role, scenario):
     log = proc.stdout[-30000:] + '\n' + proc.stderr[-15000:]
     assert proc.returncode == 0, log
     assert 'idempotence' in log.lower(), log
-    assert os.path.isdir(os.path.join(cache_home, 'molecule', role, scenario)), log
+    assert os.path.isfile(os.path.join(ephemeral, 'state.yml')), log
