@@ -10,53 +10,12 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-from ..common.errors import InvalidInputError
-
-_DURATION = re.compile(r'^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s?)?\s*$')
-_CLOCK = re.compile(r'^\s*(\d+):(\d{1,2})(?::(\d{1,2}))?\s*$')
-
+from ..common.duration import format_duration, parse_duration as _parse_duration  # noqa: F401  pylint: disable=unused-import
 
 def parse_duration(value, option='duration'):
-    """Seconds of a duration: ``3600``, ``"90m"``, ``"10h"``, ``"1d12h"``, ``"7d"``, ``"2:30"``.
-
-    The forms are those of krb5.conf (``krb5_string_to_deltat``) restricted to units d, h, m
-    and s. ``None`` stays ``None``.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise InvalidInputError('%s: %r is not a duration' % (option, value))
-    if isinstance(value, int):
-        seconds = value
-    else:
-        text = str(value).strip().lower()
-        clock = _CLOCK.match(text)
-        match = _DURATION.match(text) if text else None
-        if clock:
-            seconds = int(clock.group(1)) * 3600 + int(clock.group(2)) * 60 + int(clock.group(3) or 0)
-        elif match and any(match.groups()):
-            days, hours, minutes, secs = (int(g or 0) for g in match.groups())
-            seconds = ((days * 24 + hours) * 60 + minutes) * 60 + secs
-        else:
-            raise InvalidInputError(
-                '%s: %r is not a duration (use seconds or forms like 90m, 10h, 7d, 1d12h)'
-                % (option, value))
-    if seconds < 0:
-        raise InvalidInputError('%s: a duration cannot be negative' % option)
-    return seconds
-
-
-def format_duration(seconds):
-    """``1d2h3m4s`` for a number of seconds (the krb5.conf form)."""
-    seconds = int(seconds)
-    parts = []
-    for unit, size in (('d', 86400), ('h', 3600), ('m', 60)):
-        if seconds >= size:
-            parts.append('%d%s' % (seconds // size, unit))
-            seconds %= size
-    if seconds or not parts:
-        parts.append('%ds' % seconds)
-    return ''.join(parts)
+    """Seconds of a duration (the collection's one duration type, common/duration.py);
+    ``None`` stays ``None``."""
+    return _parse_duration(value, option, none_ok=True)
 
 
 def iso(timestamp):

@@ -15,9 +15,10 @@ The environment variables the Globus tools read are the fallbacks (read on the m
 ``X509_USER_PROXY``, ``X509_USER_CERT``, ``X509_USER_KEY`` and ``MYPROXY_SOCKET_TIMEOUT``.
 """
 
-import re
 
 from ansible.module_utils.basic import env_fallback
+
+from ..common.duration import parse_duration as _parse_duration
 
 from .client import MyProxyClient
 from .credentials import default_cert_dir, read_credential_file
@@ -100,33 +101,10 @@ def client_from_module(module, authenticate='optional'):
     return client_from_params(module.params, authenticate)
 
 
-_DURATION = re.compile(r'(\d+)\s*([wdhms])', re.I)
-_UNITS = {'w': 7 * 86400, 'd': 86400, 'h': 3600, 'm': 60, 's': 1}
 MAX_LIFETIME = 366 * 86400
 
 
 def parse_duration(value, what, allow_zero=False, maximum=MAX_LIFETIME):
-    """Seconds from ``3600``, ``'3600'``, ``'12h'``, ``'1d12h'``, ``'30m'``, ``'2w'``."""
-    if isinstance(value, bool):
-        raise MyProxyInputError('%s must be a duration such as 3600, 12h or 7d' % what)
-    if isinstance(value, int):
-        seconds = value
-    elif isinstance(value, float) and value.is_integer():
-        seconds = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        seconds = int(value.strip())
-    elif isinstance(value, str) and value.strip():
-        text = value.strip().replace(' ', '')
-        parts = _DURATION.findall(text)
-        if not parts or ''.join(n + u for n, u in parts).lower() != text.lower():
-            raise MyProxyInputError('%s must be a duration such as 3600, 12h, 1d12h or 7d, not %r'
-                                    % (what, value))
-        seconds = sum(int(number) * _UNITS[unit.lower()] for number, unit in parts)
-    else:
-        raise MyProxyInputError('%s must be a duration such as 3600, 12h or 7d' % what)
-    if seconds < 0 or (seconds == 0 and not allow_zero):
-        expected = 'zero or more' if allow_zero else 'more than zero seconds'
-        raise MyProxyInputError('%s must be %s' % (what, expected))
-    if seconds > maximum:
-        raise MyProxyInputError('%s must not exceed %d days' % (what, maximum // 86400))
-    return seconds
+    """Seconds of a lifetime option (the collection's one duration type, common/duration.py)."""
+    return _parse_duration(value, what, allow_zero=allow_zero, maximum=maximum,
+                           error=MyProxyInputError)

@@ -18,7 +18,7 @@ def test_parse_duration(text, seconds):
     assert util.parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize('text', ['', 'soon', '1w', '-5', True, '10 hours'])
+@pytest.mark.parametrize('text', ['', 'soon', '-5', True, '10 hours', '1:75'])
 def test_parse_duration_rejects(text):
     with pytest.raises(InvalidInputError):
         util.parse_duration(text)
