@@ -19,7 +19,7 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.credentials i
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.manage import (
     attributes_differ, describe_credential, inspect_proxy_file, plan_upload)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.trustroots import (
-    sync_trustroots)
+    has_trust_roots, sync_trustroots)
 
 UTC = datetime.timezone.utc
 
@@ -163,6 +163,21 @@ def test_sync_trustroots(tmp_path):
     assert sorted(os.listdir(str(dest))) == ['abcd0123.0', 'abcd0123.signing_policy', 'subdir']
     with pytest.raises(errors.MyProxyProtocolError):
         sync_trustroots(str(dest), {'../evil': b'x'})
+
+
+def test_has_trust_roots(tmp_path, pki):
+    """What decides whether bootstrap may skip verification: a parsable <hash>.<n> CA file."""
+    ca = pki[0]
+    certs = tmp_path / 'certs'
+    assert not has_trust_roots(None) and not has_trust_roots(str(certs))
+    certs.mkdir()
+    assert not has_trust_roots(str(certs))
+    (certs / '0badc0de.0').write_bytes(b'stale\n')
+    (certs / 'readme.pem').write_bytes(gridpki.cert_pem(ca.cert))
+    (certs / '1234abcd.signing_policy').write_bytes(ca.signing_policy())
+    assert not has_trust_roots(str(certs))
+    ca.install(str(certs))
+    assert has_trust_roots(str(certs))
 
 
 def test_client_credential_modes(tmp_path, pki):
