@@ -205,7 +205,7 @@ def test_trustroots_bootstrap_verifies_a_populated_ca_dir(myproxy, tmp_path):
                                    'server=localhost port=%d dest=%s bootstrap=true '
                                    'remove_stale=true' % (impostor.port, certdir))
     result = attack.results[-1]['result']
-    assert attack.rc != 0 and result.get('failed') is True, attack.explain()
+    assert attack.rc != 0 and attack.results[-1]['status'] == 'failed', attack.explain()
     assert result['error']['class'] == 'MyProxyServerIdentityError'
     assert result['error']['name'] == 'UNTRUSTED_SERVER_CERTIFICATE'
     assert result['bootstrapped'] is False
