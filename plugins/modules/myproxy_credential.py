@@ -20,7 +20,7 @@ description:
     opened by the passphrase given, is left alone, no upload happens and nothing is written.
   - The passphrase and O(max_proxy_lifetime) of a stored credential are not in the server's
     INFO reply. The module finds them out by retrieving a short proxy from it (GET, nothing
-    changes on the server; the proxy is discarded): the passphrase works or not, and the
+    changes on the server; the proxy is discarded); the passphrase works or not, and the
     server issues at most the stored maximum lifetime. When that retrieval is not allowed
     (for example a O(retrievers) policy that excludes the owner), a warning says so and the
     two are not compared.
@@ -410,7 +410,7 @@ def main():
                 again = probe_stored(client, username, credname, new_secret, None,
                                      max_proxy_lifetime, stored)
                 if again['max_proxy_lifetime'] == 'shorter':
-                    module.warn('the server issues proxies of at most %ds from this credential, '
+                    module.warn('the server issues proxies of at most %ss from this credential, '
                                 'less than max_proxy_lifetime (%ds): it caps the lifetime, and '
                                 'every run will upload again; set max_proxy_lifetime to at most '
                                 'that' % (again['issued'], max_proxy_lifetime))

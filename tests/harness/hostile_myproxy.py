@@ -23,7 +23,6 @@ connection got out before the client hung up (or the cap was reached).
 """
 
 import os
-import socket
 import ssl
 import time
 
