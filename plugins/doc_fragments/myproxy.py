@@ -62,7 +62,9 @@ options:
     type: str
   timeout:
     description:
-      - Seconds to wait for the connection and for each reply of the server.
+      - Seconds the whole exchange with one server may take (connecting, the TLS handshake, the
+        request and every reply). A server that sends its reply too slowly is given up after
+        this time, with C(MyProxyConnectionError) / C(ETIMEDOUT).
       - If not set, E(MYPROXY_SOCKET_TIMEOUT) is used, else 30.
     type: int
     default: 30

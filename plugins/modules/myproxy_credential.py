@@ -15,10 +15,19 @@ description:
     here with the user's credential and delegated to the server (PUT command); the user's own
     private key never leaves the host.
   - A credential already stored, owned by the authenticating client, with the same
-    certificate (O(method=store)) or with at least O(min_lifetime) left (O(method=put)), and
-    with the same description and policies (where given), is left alone, no upload happens.
+    certificate (O(method=store)) or with at least O(min_lifetime) left (O(method=put)), with
+    the same description and policies (where given), the same O(max_proxy_lifetime) and
+    opened by the passphrase given, is left alone, no upload happens and nothing is written.
+  - The passphrase and O(max_proxy_lifetime) of a stored credential are not in the server's
+    INFO reply. The module finds them out by retrieving a short proxy from it (GET, nothing
+    changes on the server; the proxy is discarded); the passphrase works or not, and the
+    server issues at most the stored maximum lifetime. When that retrieval is not allowed
+    (for example a O(retrievers) policy that excludes the owner), a warning says so and the
+    two are not compared.
   - O(new_passphrase) changes the passphrase of the stored credential (CHANGE_PASSWORD).
-  - Removal uses the DESTROY command and only happens when the credential exists.
+  - Removal uses the DESTROY command and only happens when the credential exists. A
+    credential of another owner is not removed; the task fails with
+    C(MyProxyAuthorizationError) / C(NOT_OWNER).
   - Every operation needs a client credential (O(client_proxy) or O(client_cert)); the server
     records its identity as the owner, and only the owner may replace or remove the
     credential.
@@ -93,6 +102,9 @@ options:
     description:
       - The longest lifetime of the proxies the server will issue from this credential (the
         C(-t) option of C(myproxy-init)). Same format as O(lifetime).
+      - Compared with the stored one to two minutes. When the server caps the lifetime of
+        every proxy below this value, it cannot be verified; the module then warns after the
+        upload.
     type: raw
     default: 12h
   description:
@@ -120,14 +132,15 @@ options:
     type: str
 notes:
   - The server's INFO reply shows the owner, the end of validity, the description and the
-    policies; those are what the module compares. It cannot show the stored passphrase, so a
-    changed O(passphrase) alone is not detected (use O(new_passphrase)).
+    policies; the passphrase and O(max_proxy_lifetime) are compared through a proxy
+    retrieval. A stored credential that neither O(passphrase) nor O(new_passphrase) opens is
+    uploaded again (reason V(passphrase_differs)).
   - The server shows a client only the credentials it owns. With O(state=absent) a
-    credential stored by another client counts as not present; with O(state=present) the
-    server refuses to replace it (C(MyProxyAuthorizationError) / C(NOT_OWNER)).
+    credential stored by another client makes the task fail (C(MyProxyAuthorizationError) /
+    C(NOT_OWNER)); with O(state=present) the server refuses to replace it (same error).
   - In check mode nothing is uploaded, changed or removed; the server is asked for INFO, and
-    to find out whether O(new_passphrase) is already in effect a proxy is retrieved with it
-    and discarded.
+    proxies are retrieved and discarded to compare the passphrase and O(max_proxy_lifetime)
+    and, with O(state=absent), to tell a missing credential from one of another owner.
 seealso:
   - module: hostsec.mgmt.myproxy_info
   - module: hostsec.mgmt.myproxy_logon
@@ -191,9 +204,10 @@ action:
 reason:
   description:
     - Why. V(absent), V(expiring), V(expired), V(certificate_differs), V(owner_differs),
-      V(description_differs), V(retrievers_differs) ... for uploads; V(up_to_date) when nothing
-      had to be uploaded; V(present) for a removal; V(not_present) when there was nothing to
-      remove.
+      V(description_differs), V(retrievers_differs) ..., V(max_proxy_lifetime_differs),
+      V(passphrase_differs) for uploads; V(up_to_date) when nothing had to be uploaded;
+      V(new_passphrase) for a passphrase change; V(present) for a removal; V(not_present) when
+      there was nothing to remove.
   returned: always
   type: str
   sample: up_to_date
@@ -260,7 +274,8 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.credentials import read_credential_file
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.errors import MyProxyInputError
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.manage import (
-    POLICY_FIELDS, change_passphrase, describe_credential, plan_upload, stored_credential)
+    POLICY_FIELDS, change_passphrase, describe_credential, destroy_unlisted, plan_upload,
+    probe_stored, stored_credential)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import protocol
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import x509 as mx509
 
@@ -323,7 +338,11 @@ def main():
 
         if params['state'] == 'absent':
             if stored is None:
-                result['reason'] = 'not_present'
+                # INFO lists only our own credentials: one of another owner must fail.
+                if destroy_unlisted(client, username, credname, check_mode=module.check_mode):
+                    result.update(changed=True, action='destroyed', reason='present')
+                else:
+                    result['reason'] = 'not_present'
                 module.exit_json(**result)
             result.update(changed=True, action='destroyed', reason='present')
             if not module.check_mode:
@@ -346,8 +365,17 @@ def main():
                 raise MyProxyInputError('method=store uploads an end-entity credential; %s is '
                                         'a proxy (use method=put to delegate from it)'
                                         % (params['certificate'] or 'the client credential'))
-        upload, reason = plan_upload(stored, wanted, params['method'], local_end=local_end,
-                                     min_lifetime=min_lifetime, owner=owner)
+        plan = dict(local_end=local_end, min_lifetime=min_lifetime, owner=owner)
+        upload, reason = plan_upload(stored, wanted, params['method'], **plan)
+        probe = None
+        if not upload:
+            # What INFO does not show: the passphrase in effect and max_proxy_lifetime.
+            probe = probe_stored(client, username, credname, params['passphrase'],
+                                 params['new_passphrase'], max_proxy_lifetime, stored)
+            if probe['error']:
+                module.warn('cannot compare the passphrase and max_proxy_lifetime of the stored '
+                            'credential: retrieving a proxy from it failed (%s)' % probe['error'])
+            upload, reason = plan_upload(stored, wanted, params['method'], probe=probe, **plan)
         result['reason'] = reason
         new_secret = params['new_passphrase'] or params['passphrase']
         if upload:
@@ -365,12 +393,27 @@ def main():
                     client.put(username, new_secret, lifetime=lifetime,
                                max_proxy_lifetime=max_proxy_lifetime, signer=source, **policies)
         elif params['new_passphrase'] and params['new_passphrase'] != params['passphrase']:
-            if change_passphrase(client, username, credname, params['passphrase'],
-                                 params['new_passphrase'], check_mode=module.check_mode,
-                                 warn=module.warn):
+            in_effect = probe['passphrase'] if probe else None
+            if in_effect == 'current':
+                if not module.check_mode:
+                    client.change_passphrase(username, params['passphrase'],
+                                             params['new_passphrase'], credname)
+                result.update(changed=True, action='passphrase_changed', reason='new_passphrase')
+            elif in_effect is None and change_passphrase(
+                    client, username, credname, params['passphrase'], params['new_passphrase'],
+                    check_mode=module.check_mode, warn=module.warn):
                 result.update(changed=True, action='passphrase_changed', reason='new_passphrase')
         if result['changed'] and not module.check_mode:
-            result['credential'] = describe_credential(stored_credential(client, username, credname))
+            stored = stored_credential(client, username, credname)
+            result['credential'] = describe_credential(stored)
+            if reason == 'max_proxy_lifetime_differs' and stored is not None:
+                again = probe_stored(client, username, credname, new_secret, None,
+                                     max_proxy_lifetime, stored)
+                if again['max_proxy_lifetime'] == 'shorter':
+                    module.warn('the server issues proxies of at most %ss from this credential, '
+                                'less than max_proxy_lifetime (%ds): it caps the lifetime, and '
+                                'every run will upload again; set max_proxy_lifetime to at most '
+                                'that' % (again['issued'], max_proxy_lifetime))
         if module._diff:
             after = result['credential']
             if module.check_mode and upload:

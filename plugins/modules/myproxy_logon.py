@@ -57,6 +57,8 @@ options:
     description:
       - A credential in O(dest) with less time than this left is replaced. Same format as
         O(lifetime), and shorter than it.
+      - When the server issues a credential with less than this (it caps the lifetime), the
+        module warns, since every run would retrieve again.
     type: raw
     default: 1h
   identity:
@@ -373,6 +375,11 @@ def main():
                      group=params['group'])
         result['retrieved'] = True
         result.update(facts)
+        if facts['remaining'] < min_lifetime:
+            module.warn('the server issued a credential with %ds left, less than min_lifetime '
+                        '(%ds): it caps the lifetime (its own or the stored credential\'s '
+                        'maximum), so every run will retrieve again; set min_lifetime below that'
+                        % (facts['remaining'], min_lifetime))
         if roots is not None:
             directory = ca_dir(params)
             sync = sync_trustroots(directory, roots)

@@ -16,6 +16,9 @@ description:
     the very first trust roots, O(bootstrap=true) connects without verifying the server
     (trust on first use); afterwards the server must present a certificate that chains to the
     trust roots it sent, else nothing is written.
+  - Verification comes first. O(bootstrap=true) only bootstraps when O(ca_dir) holds no CA
+    certificate; when it does, the connection is verified against it, and a server that does
+    not chain to it is refused (C(MyProxyServerIdentityError)) and O(dest) is left untouched.
 author:
   - hostsec.mgmt developers (@hostsec)
 extends_documentation_fragment:
@@ -30,9 +33,14 @@ options:
     type: path
   bootstrap:
     description:
-      - Do not verify the server certificate for this download (trust on first use).
+      - Do not verify the server certificate for this download (trust on first use), when
+        O(ca_dir) holds no CA certificate to verify it with. When it holds one, the
+        connection is verified as without O(bootstrap), so a man in the middle cannot replace
+        (or, with O(remove_stale=true), delete) trust roots that are already there.
+      - An unverified download is reported with a warning and RV(bootstrapped=true).
       - Only use it when the network path to the server is trusted, typically once, when a
-        host is set up.
+        host is set up. To move to a server with a new CA, empty O(ca_dir) (or point O(dest)
+        and O(ca_dir) to a new directory) first.
     type: bool
     default: false
   remove_stale:
@@ -112,7 +120,9 @@ server_subject:
   type: str
   sample: /O=Grid/OU=Example/CN=host/myproxy.example.org
 bootstrapped:
-  description: Whether the server certificate was accepted without verification (O(bootstrap=true)).
+  description:
+    - Whether the server certificate was accepted without verification (O(bootstrap=true)
+      with no CA certificate in O(ca_dir)).
   returned: always
   type: bool
   sample: false
@@ -131,7 +141,7 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
     client_from_params, myproxy_argument_spec)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.credentials import default_cert_dir
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.trustroots import (
-    check_bootstrap, sync_trustroots)
+    check_bootstrap, has_trust_roots, sync_trustroots)
 
 
 def main():
@@ -146,11 +156,15 @@ def main():
     params = dict(module.params)
     dest = params['dest'] or params['ca_dir'] or default_cert_dir()
     params['ca_dir'] = params['ca_dir'] or dest
-    result = {'changed': False, 'dest': dest, 'bootstrapped': params['bootstrap']}
+    bootstrap = params['bootstrap'] and not has_trust_roots(params['ca_dir'])
+    result = {'changed': False, 'dest': dest, 'bootstrapped': bootstrap}
     with fail_on_error(module, **result):
         client = client_from_params(params, authenticate='optional')
-        roots, chain, subject = client.get_trustroots(bootstrap=params['bootstrap'])
-        if params['bootstrap']:
+        if bootstrap:
+            module.warn('bootstrap: %s holds no trust roots, so the server certificate is not '
+                        'verified for this download (trust on first use)' % params['ca_dir'])
+        roots, chain, subject = client.get_trustroots(bootstrap=bootstrap)
+        if bootstrap:
             check_bootstrap(roots, chain, subject)
         sync = sync_trustroots(dest, roots, remove_stale=params['remove_stale'],
                                check_mode=module.check_mode)

@@ -173,3 +173,50 @@ def test_modules_with_the_distribution_libraries(myproxy, tmp_path):
         result = run.results[-1]['result']
         assert result['changed'] is changed, (module, result)
     assert result['added']
+
+
+def _tree(directory):
+    """``{file name: content}`` of a directory."""
+    return {entry.name: entry.read_bytes() for entry in sorted(directory.iterdir())}
+
+
+def test_trustroots_bootstrap_verifies_a_populated_ca_dir(myproxy, tmp_path):
+    """bootstrap=true with trust roots in ca_dir verifies first: a man in the middle (here a
+    second myproxy-server with a CA of its own) is refused and the directory stays as it was,
+    even with remove_stale (before: it connected unverified, wrote the impostor's CA and
+    removed the real one)."""
+    certdir = tmp_path / 'certificates'
+    first = ansible.run_adhoc('hostsec.mgmt.myproxy_trustroots',
+                              'server=localhost port=%d dest=%s bootstrap=true'
+                              % (myproxy.port, certdir))
+    assert first.rc == 0, first.explain()
+    result = first.results[-1]['result']
+    assert result['changed'] is True and result['bootstrapped'] is True
+    assert any('not verified' in warning for warning in result.get('warnings', []))
+    before = _tree(certdir)
+    assert myproxy.ca_hash + '.0' in before
+
+    with MyProxyService(str(tmp_path / 'impostor')) as impostor:
+        # Same CA name (so the same <hash>.0 file name), another key: the impostor's CA
+        # would replace the real one.
+        with open(os.path.join(impostor.ca_dir, impostor.ca_hash + '.0'), 'rb') as handle:
+            assert handle.read() != before[myproxy.ca_hash + '.0']
+        attack = ansible.run_adhoc('hostsec.mgmt.myproxy_trustroots',
+                                   'server=localhost port=%d dest=%s bootstrap=true '
+                                   'remove_stale=true' % (impostor.port, certdir))
+    result = attack.results[-1]['result']
+    assert attack.rc != 0 and attack.results[-1]['status'] == 'failed', attack.explain()
+    assert result['error']['class'] == 'MyProxyServerIdentityError'
+    assert result['error']['name'] == 'UNTRUSTED_SERVER_CERTIFICATE'
+    assert result['bootstrapped'] is False
+    assert _tree(certdir) == before
+
+    # The real server, bootstrap=true on the populated directory: verified, no warning.
+    again = ansible.run_adhoc('hostsec.mgmt.myproxy_trustroots',
+                              'server=localhost port=%d dest=%s bootstrap=true remove_stale=true'
+                              % (myproxy.port, certdir))
+    assert again.rc == 0, again.explain()
+    result = again.results[-1]['result']
+    assert result['changed'] is False and result['bootstrapped'] is False
+    assert not result.get('warnings')
+    assert _tree(certdir) == before

@@ -36,7 +36,8 @@ class MyProxyClient(object):
     :param server_dn: the server's expected DN, instead of the host name check.
     :param credential: a :class:`Credential` to authenticate with (certificate or proxy);
         ``None`` connects anonymously (enough for GET with a passphrase).
-    :param timeout: seconds for connecting and for each read or write.
+    :param timeout: seconds for the whole exchange with one server (connecting, the TLS
+        handshake, the request and every reply).
     """
 
     def __init__(self, server, port=None, ca_dir=None, server_dn=None, credential=None,
@@ -123,6 +124,11 @@ class MyProxyClient(object):
             if count == 0:
                 raise MyProxyProtocolError('the server sent an empty certificate chain',
                                            error_name='MALFORMED_REPLY')
+            if count > transport.MAX_CHAIN:
+                raise MyProxyProtocolError(
+                    'the server announced a chain of %d certificates; at most %d are accepted'
+                    % (count, transport.MAX_CHAIN), error_name='CHAIN_TOO_LONG',
+                    details={'count': count, 'limit': transport.MAX_CHAIN})
             certs = mproxy.parse_certificates([connection.read_der() for _i in range(count)])
             self._expect_ok(connection.read_message(), secrets)
         if not mx509.public_key_equal(certs[0].public_key(), key.public_key()):

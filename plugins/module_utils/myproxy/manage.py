@@ -5,8 +5,15 @@
 :func:`inspect_proxy_file` says whether a local credential file is still good enough
 (myproxy_logon); :func:`plan_upload` says whether a stored credential must be uploaded again
 (myproxy_credential). Neither contacts the server. :func:`describe_credential` is what the
-modules return about a stored credential; :func:`stored_credential` and
-:func:`change_passphrase` are the server conversations of myproxy_credential.
+modules return about a stored credential; :func:`stored_credential`,
+:func:`probe_stored`, :func:`destroy_unlisted` and :func:`change_passphrase` are the server
+conversations of myproxy_credential.
+
+INFO does not show what a credential's passphrase is, nor its ``max_proxy_lifetime``, nor
+credentials of other owners. :func:`probe_stored` finds the first two out by retrieving a
+proxy (read-only on the server; the proxy and its key are discarded): the passphrase works
+or not, and the server issues at most the stored ``max_proxy_lifetime``.
+:func:`destroy_unlisted` tells "not there" from "there, but not ours".
 """
 
 import datetime
@@ -15,7 +22,8 @@ import os
 from ..common.files import file_attributes
 from .credentials import read_credential_file
 from .errors import (CredentialFileError, MyProxyAuthenticationError,
-                     MyProxyCredentialNotFoundError, MyProxyError)
+                     MyProxyAuthorizationError, MyProxyCredentialNotFoundError, MyProxyError,
+                     MyProxyServerError)
 from . import x509 as mx509
 
 
@@ -80,12 +88,14 @@ def attributes_differ(path, mode, owner=None, group=None):
 POLICY_FIELDS = ('description', 'retrievers', 'renewers', 'key_retrievers', 'trusted_retrievers')
 
 
-def plan_upload(stored, wanted, method, local_end=None, min_lifetime=0, owner=None, now=None):
+def plan_upload(stored, wanted, method, local_end=None, min_lifetime=0, owner=None, now=None,
+                probe=None):
     """Whether a stored credential must be (re)uploaded, and why.
 
     ``stored`` is the INFO dict of the credential (``None`` when absent), ``wanted`` the
     policy values asked for (``None`` = do not care), ``local_end`` the end (epoch) of the
-    certificate a STORE would upload, ``owner`` our identity. Returns ``(upload, reason)``.
+    certificate a STORE would upload, ``owner`` our identity, ``probe`` what
+    :func:`probe_stored` found out (``None``: not probed). Returns ``(upload, reason)``.
     """
     now = now or mx509.now()
     if stored is None:
@@ -103,7 +113,100 @@ def plan_upload(stored, wanted, method, local_end=None, min_lifetime=0, owner=No
         value = wanted.get(field)
         if value is not None and (stored.get(field) or '') != value:
             return True, '%s_differs' % field
+    if probe is not None:
+        if probe.get('passphrase') == 'neither':
+            return True, 'passphrase_differs'
+        if probe.get('max_proxy_lifetime') in ('longer', 'shorter'):
+            return True, 'max_proxy_lifetime_differs'
     return False, 'up_to_date'
+
+
+# Seconds of tolerance when the lifetime of a probe proxy is compared with max_proxy_lifetime
+# (the proxy's end is taken at a second's precision, a little after the request).
+LIFETIME_SLACK = 120
+PROBE_KEY = ('ec', 256)  # a cheap key for the probe proxy, which is thrown away
+
+
+def _probe_get(client, username, passphrase, credname, max_proxy_lifetime, stored, now):
+    """One probe GET: ``('ok', verdict on max_proxy_lifetime, issued seconds)``,
+    ``('bad_passphrase', None, None)`` or ``('unknown', None, error text)``."""
+    request = min(max_proxy_lifetime + 3600, 2 ** 31 - 1)
+    try:
+        proxy, _roots = client.get(username, passphrase, lifetime=request, credname=credname,
+                                   key_type=PROBE_KEY[0], key_size=PROBE_KEY[1])
+    except MyProxyAuthenticationError:
+        return 'bad_passphrase', None, None
+    except MyProxyError as exc:
+        return 'unknown', None, '%s: %s' % (exc.error_class, exc.error_name)
+    issued = int((mx509.not_after(proxy.cert) - now).total_seconds())
+    left = (stored.get('end_time') or 0) - now.timestamp()
+    if issued > max_proxy_lifetime + LIFETIME_SLACK:
+        verdict = 'longer'
+    elif issued < max_proxy_lifetime - LIFETIME_SLACK and issued < left - LIFETIME_SLACK:
+        # Either the stored maximum is shorter, or the server caps every proxy there.
+        verdict = 'shorter'
+    else:
+        verdict = 'same'
+    return 'ok', verdict, issued
+
+
+def probe_stored(client, username, credname, passphrase, new_passphrase, max_proxy_lifetime,
+                 stored, now=None):
+    """What INFO does not show of the stored credential, found out with a proxy retrieval.
+
+    Returns ``{'passphrase', 'max_proxy_lifetime', 'issued', 'error'}``: ``passphrase`` is
+    ``'new'`` (``new_passphrase`` opens it), ``'current'`` (``passphrase`` does),
+    ``'neither'`` or ``None`` (cannot tell: the retrieval failed for another reason, given in
+    ``error``, or the credential's trusted retrievers policy lets us in without one);
+    ``max_proxy_lifetime`` is ``'same'``, ``'longer'``, ``'shorter'`` or ``None``; ``issued``
+    the seconds of the probe proxy. Nothing is written on the server.
+    """
+    now = now or mx509.now()
+    result = {'passphrase': None, 'max_proxy_lifetime': None, 'issued': None, 'error': None}
+    candidates = [('new', new_passphrase)] if new_passphrase and new_passphrase != passphrase \
+        else []
+    candidates.append(('current', passphrase))
+    for which, secret in candidates:
+        outcome, verdict, detail = _probe_get(client, username, secret, credname,
+                                              max_proxy_lifetime, stored, now)
+        if outcome == 'bad_passphrase':
+            continue
+        if outcome == 'unknown':
+            result['error'] = detail
+            return result
+        result.update(max_proxy_lifetime=verdict, issued=detail)
+        result['passphrase'] = None if stored.get('trusted_retrievers') else which
+        return result
+    result['passphrase'] = 'neither'
+    return result
+
+
+def destroy_unlisted(client, username, credname, check_mode=False):
+    """For a credential that INFO does not list (INFO lists only what this client owns):
+    ``False`` when the server holds no such credential; raises
+    :class:`MyProxyAuthorizationError` (``NOT_OWNER``) when it holds one of another owner;
+    ``True`` when DESTROY removed one after all.
+
+    In check mode a retrieval with an empty passphrase tells them apart (``NO_CREDENTIALS``
+    for a missing credential, a passphrase error for an existing one); nothing is changed.
+    """
+    if not check_mode:
+        try:
+            client.destroy(username, credname)
+        except MyProxyCredentialNotFoundError:
+            return False
+        return True
+    try:
+        client.get(username, '', lifetime=300, credname=credname, key_type=PROBE_KEY[0],
+                   key_size=PROBE_KEY[1])
+    except MyProxyCredentialNotFoundError:
+        return False
+    except MyProxyServerError:
+        pass
+    identity = client.credential.identity if client.credential is not None else 'this client'
+    raise MyProxyAuthorizationError(
+        'the server holds this credential, but it is not owned by %s, so it cannot be '
+        'removed' % identity, error_name='NOT_OWNER')
 
 
 def describe_credential(cred, now=None, epochs=False):

@@ -12,6 +12,12 @@ The protocol has no length framing. Text messages end with a NUL byte; certifica
 and certificates are DER and their length is read from the DER header; a certificate chain
 is preceded by one byte that counts the certificates.
 
+Limits against hostile or broken servers: ``timeout`` bounds the whole exchange with one
+server (connect, handshake, request and every reply), not each read, so a server that trickles
+its reply is given up after ``timeout`` seconds; a text message may be at most
+:data:`MAX_MESSAGE` bytes, a certificate or certificate request :data:`MAX_CERTIFICATE` bytes
+(refused from its DER header, before it is read) and a chain :data:`MAX_CHAIN` certificates.
+
 Server identity: the chain must verify against the CA directory (OpenSSL hashed directory,
 ``X509_CERT_DIR``), and the certificate must name the server: either the distinguished name
 given as ``server_dn`` (``MYPROXY_SERVER_DN``), or the host name we connected to as
@@ -41,6 +47,10 @@ DEFAULT_PORT = 7512
 DEFAULT_TIMEOUT = 30.0
 GSI_NO_DELEGATION = b'0'
 MAX_MESSAGE = 4 * 1024 * 1024
+# A GET reply: at most this many certificates (proxy, end-entity, intermediate CAs; the C
+# client accepts up to 255) of at most this many bytes each (real ones are 1-3 KiB).
+MAX_CHAIN = 10
+MAX_CERTIFICATE = 64 * 1024
 
 # OpenSSL X509_V_ERR_* codes -> (error_name, text).
 VERIFY_ERRORS = {
@@ -303,20 +313,23 @@ class Connection(object):
 
     # ------------------------------------------------------------------ I/O
 
+    def _timed_out(self):
+        return MyProxyConnectionError('timed out: the exchange with %s:%d did not finish within '
+                                      '%ss' % (self.host, self.port, int(self.timeout)),
+                                      error_name='ETIMEDOUT',
+                                      details={'server': self.host, 'port': self.port,
+                                               'timeout': self.timeout})
+
     def _wait(self, want_write):
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise MyProxyConnectionError('timed out after %ss talking to %s:%d'
-                                         % (int(self.timeout), self.host, self.port),
-                                         error_name='ETIMEDOUT')
+            raise self._timed_out()
         if want_write:
             ready = select.select([], [self.sock], [], remaining)[1]
         else:
             ready = select.select([self.sock], [], [], remaining)[0]
         if not ready:
-            raise MyProxyConnectionError('timed out after %ss talking to %s:%d'
-                                         % (int(self.timeout), self.host, self.port),
-                                         error_name='ETIMEDOUT')
+            raise self._timed_out()
 
     def _io(self, function, *args):
         while True:
@@ -347,7 +360,6 @@ class Connection(object):
                                       % (self.host, self.port, detail), error_name=name)
 
     def send(self, data):
-        self._deadline = time.monotonic() + self.timeout
         data = bytes(data)
         offset = 0
         while offset < len(data):
@@ -378,7 +390,6 @@ class Connection(object):
 
     def read_message(self):
         """The next NUL-terminated text message (leading NUL bytes skipped)."""
-        self._deadline = time.monotonic() + self.timeout
         while True:
             while self.buffer[:1] == b'\0':
                 del self.buffer[0]
@@ -395,7 +406,6 @@ class Connection(object):
 
     def peek_is_message(self):
         """Whether the next bytes are a text message (``VERSION=``) rather than DER data."""
-        self._deadline = time.monotonic() + self.timeout
         while len(self.buffer) < 1 or (self.buffer[:1] == b'\0' and len(self.buffer) < 2):
             if not self._fill():
                 if self.buffer.strip(b'\0'):
@@ -407,11 +417,16 @@ class Connection(object):
             start += 1
         return self.buffer[start:start + 1] == b'V'
 
-    def read_der(self):
-        """One DER element (a certificate request or certificate)."""
-        self._deadline = time.monotonic() + self.timeout
+    def read_der(self, max_size=MAX_CERTIFICATE):
+        """One DER element (a certificate request or certificate) of at most ``max_size``
+        bytes; a larger one is refused from its header, before its content is read."""
         while True:
             header = mproxy.der_length(self.buffer, 0)
+            if header is not None and header[0] + header[1] > max_size:
+                raise MyProxyProtocolError(
+                    'the server sent a certificate of %d bytes; at most %d are accepted'
+                    % (header[0] + header[1], max_size), error_name='CERTIFICATE_TOO_LARGE',
+                    details={'size': header[0] + header[1], 'limit': max_size})
             if header is not None and len(self.buffer) >= header[0] + header[1]:
                 size = header[0] + header[1]
                 element = bytes(self.buffer[:size])
@@ -421,7 +436,6 @@ class Connection(object):
                 self._truncated('a certificate')
 
     def read_byte(self):
-        self._deadline = time.monotonic() + self.timeout
         while not self.buffer:
             if not self._fill():
                 raise MyProxyProtocolError('the server closed the connection without a reply',
@@ -432,7 +446,6 @@ class Connection(object):
 
     def read_until_message(self):
         """Raw bytes up to the next ``VERSION=`` message, and that message (RETRIEVE)."""
-        self._deadline = time.monotonic() + self.timeout
         while True:
             start = self.buffer.find(b'VERSION=')
             if start != -1:

@@ -10,15 +10,21 @@ mode 0644, writing each file atomically and only when its content or mode differ
 
 import hashlib
 import os
+import re
 import stat
 import tempfile
 
 from ..common.files import FileWriteError, ensure_file
-from .errors import MyProxyProtocolError, MyProxyServerIdentityError
+from .errors import CredentialFileError, MyProxyProtocolError, MyProxyServerIdentityError
 from .transport import verify_chain
+from . import x509 as mx509
 
 FILE_MODE = 0o644
 DIR_MODE = 0o755
+# A hashed CA certificate of an OpenSSL CA directory: <subject hash>.<n>.
+_HASHED_CERT = re.compile(r'^[0-9a-f]{8}\.[0-9]+$')
+# Enough to tell a certificate from junk; CA certificates are a few KiB.
+_MAX_ROOT_FILE = 1024 * 1024
 
 
 def digest(data):
@@ -114,3 +120,34 @@ def check_bootstrap(roots, chain, subject):
         for name in os.listdir(workdir):
             os.unlink(os.path.join(workdir, name))
         os.rmdir(workdir)
+
+
+def has_trust_roots(ca_dir):
+    """Whether ``ca_dir`` holds at least one CA certificate to verify a server with (a
+    ``<hash>.<n>`` file that parses as a PEM certificate).
+
+    This decides ``bootstrap``: when there is something to verify with, the connection is
+    verified and a server that does not chain to it is refused (never replaced by an
+    unverified download); only an empty or missing directory is bootstrapped.
+    """
+    if not ca_dir or not os.path.isdir(ca_dir):
+        return False
+    for name in sorted(os.listdir(ca_dir)):
+        path = os.path.join(ca_dir, name)
+        if not _HASHED_CERT.match(name) or not os.path.isfile(path):
+            continue
+        try:
+            if os.path.getsize(path) > _MAX_ROOT_FILE:
+                continue
+            with open(path, 'rb') as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        try:
+            for label, block in mx509.pem_blocks(data):
+                if label in ('CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 CERTIFICATE'):
+                    mx509.load_certificate(block)
+                    return True
+        except CredentialFileError:
+            continue
+    return False

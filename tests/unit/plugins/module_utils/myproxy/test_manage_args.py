@@ -16,10 +16,11 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import x509 a
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
     client_credential, client_from_params, myproxy_argument_spec, parse_duration)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.credentials import Credential
+from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import manage
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.manage import (
     attributes_differ, describe_credential, inspect_proxy_file, plan_upload)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.trustroots import (
-    sync_trustroots)
+    has_trust_roots, sync_trustroots)
 
 UTC = datetime.timezone.utc
 
@@ -142,6 +143,84 @@ def test_plan_upload(cred, wanted, method, kwargs, expected):
     assert plan_upload(cred, wanted, method, now=NOW, **kwargs) == expected
 
 
+@pytest.mark.parametrize('probe,expected', [
+    ({'passphrase': 'current', 'max_proxy_lifetime': 'same'}, (False, 'up_to_date')),
+    ({'passphrase': 'new', 'max_proxy_lifetime': 'longer'}, (True, 'max_proxy_lifetime_differs')),
+    ({'passphrase': None, 'max_proxy_lifetime': 'shorter'}, (True, 'max_proxy_lifetime_differs')),
+    ({'passphrase': 'neither', 'max_proxy_lifetime': None}, (True, 'passphrase_differs')),
+    ({'passphrase': None, 'max_proxy_lifetime': None}, (False, 'up_to_date')),
+])
+def test_plan_upload_with_probe(probe, expected):
+    assert plan_upload(stored(86400), {}, 'put', now=NOW, probe=probe) == expected
+
+
+class _ProbeClient(object):
+    """Answers GET like a server: ``passphrases`` that open the credential, the stored
+    ``maximum``, or ``error`` for every GET. Records the requested lifetimes."""
+
+    def __init__(self, passphrases=(), maximum=None, left=None, error=None):
+        self.passphrases = passphrases
+        self.maximum = maximum
+        self.left = left
+        self.error = error
+        self.requests = []
+
+    def get(self, username, passphrase, lifetime, credname=None, **_kwargs):
+        self.requests.append((passphrase, lifetime))
+        if self.error is not None:
+            raise self.error
+        if passphrase not in self.passphrases:
+            raise errors.MyProxyAuthenticationError('server error: Bad password',
+                                                    error_name='BAD_PASSPHRASE')
+        seconds = min(lifetime, self.maximum, self.left)
+        return _FakeProxy(NOW + datetime.timedelta(seconds=seconds)), None
+
+
+class _FakeProxy(object):
+    def __init__(self, end):
+        self.cert = end
+
+
+@pytest.mark.parametrize('client,want,left,new,expected', [
+    # 12h stored, 4h wanted: the server issues more than 4h.
+    (_ProbeClient(['cur-Pass1'], 12 * 3600, 20 * 86400), 4 * 3600, 20 * 86400, None,
+     ('current', 'longer')),
+    # 4h stored, 12h wanted.
+    (_ProbeClient(['cur-Pass1'], 4 * 3600, 20 * 86400), 12 * 3600, 20 * 86400, None,
+     ('current', 'shorter')),
+    # The credential itself ends in 3h: a 4h maximum cannot be told from a 12h one.
+    (_ProbeClient(['cur-Pass1'], 4 * 3600, 3 * 3600), 12 * 3600, 3 * 3600, None,
+     ('current', 'same')),
+    (_ProbeClient(['cur-Pass1'], 4 * 3600 - 30, 20 * 86400), 4 * 3600, 20 * 86400, None,
+     ('current', 'same')),
+    (_ProbeClient(['new-Pass2'], 4 * 3600, 20 * 86400), 4 * 3600, 20 * 86400, 'new-Pass2',
+     ('new', 'same')),
+    (_ProbeClient(['cur-Pass1'], 4 * 3600, 20 * 86400), 4 * 3600, 20 * 86400, 'new-Pass2',
+     ('current', 'same')),
+    (_ProbeClient([], 4 * 3600, 20 * 86400), 4 * 3600, 20 * 86400, 'new-Pass2',
+     ('neither', None)),
+    (_ProbeClient(error=errors.MyProxyAuthorizationError('x', error_name='NOT_AUTHORIZED')),
+     4 * 3600, 20 * 86400, None, (None, None)),
+])
+def test_probe_stored(monkeypatch, client, want, left, new, expected):
+    monkeypatch.setattr(manage.mx509, 'not_after', lambda cert: cert)
+    probe = manage.probe_stored(client, 'alice', None, 'cur-Pass1', new, want, stored(left),
+                                now=NOW)
+    assert (probe['passphrase'], probe['max_proxy_lifetime']) == expected
+    if expected[0] is None:
+        assert probe['error'] == 'MyProxyAuthorizationError: NOT_AUTHORIZED'
+    # The probe asks for more than the wanted maximum, so that a longer one shows.
+    assert all(lifetime > want for _secret, lifetime in client.requests)
+
+
+def test_probe_stored_trusted_retrievers_cannot_tell_the_passphrase(monkeypatch):
+    monkeypatch.setattr(manage.mx509, 'not_after', lambda cert: cert)
+    client = _ProbeClient(['cur-Pass1'], 3600, 86400)
+    probe = manage.probe_stored(client, 'alice', None, 'cur-Pass1', None, 3600,
+                                stored(86400, trusted_retrievers='*'), now=NOW)
+    assert probe['passphrase'] is None and probe['max_proxy_lifetime'] == 'same'
+
+
 def test_sync_trustroots(tmp_path):
     dest = tmp_path / 'certs'
     files = {'abcd0123.0': b'cert\n', 'abcd0123.signing_policy': b'policy\n'}
@@ -163,6 +242,21 @@ def test_sync_trustroots(tmp_path):
     assert sorted(os.listdir(str(dest))) == ['abcd0123.0', 'abcd0123.signing_policy', 'subdir']
     with pytest.raises(errors.MyProxyProtocolError):
         sync_trustroots(str(dest), {'../evil': b'x'})
+
+
+def test_has_trust_roots(tmp_path, pki):
+    """What decides whether bootstrap may skip verification: a parsable <hash>.<n> CA file."""
+    ca = pki[0]
+    certs = tmp_path / 'certs'
+    assert not has_trust_roots(None) and not has_trust_roots(str(certs))
+    certs.mkdir()
+    assert not has_trust_roots(str(certs))
+    (certs / '0badc0de.0').write_bytes(b'stale\n')
+    (certs / 'readme.pem').write_bytes(gridpki.cert_pem(ca.cert))
+    (certs / '1234abcd.signing_policy').write_bytes(ca.signing_policy())
+    assert not has_trust_roots(str(certs))
+    ca.install(str(certs))
+    assert has_trust_roots(str(certs))
 
 
 def test_client_credential_modes(tmp_path, pki):
