@@ -40,6 +40,8 @@ options:
       - The answer to password prompts (prompts that do not echo, which no O(prompts) entry
         matches).
       - Never returned or logged.
+      - If not set, E(HOSTSEC_PAM_PASSWORD) is used (an empty variable counts as unset), so
+        that an ad-hoc command need not carry the password in its arguments.
     type: str
   steps:
     description:
@@ -119,6 +121,8 @@ options:
       answer:
         description:
           - The answer to send. Never returned or logged.
+          - There is no environment variable for it (it is an entry of a list). In ad-hoc
+            commands pass O(prompts) in a file (C(-e @file)) rather than in C(-a).
         type: str
         required: true
   rhost:
@@ -370,6 +374,7 @@ fail_delay_usec:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.env import env_fallback_nonempty_spec
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
 from ansible_collections.hostsec.mgmt.plugins.module_utils.pam import client
 from ansible_collections.hostsec.mgmt.plugins.module_utils.pam.codes import CODE_NAMES
@@ -379,7 +384,8 @@ def argument_spec():
     return dict(
         service=dict(type='str', default='login'),
         user=dict(type='str', required=True),
-        password=dict(type='str', no_log=True),
+        password=dict(type='str', no_log=True,
+                      fallback=env_fallback_nonempty_spec('HOSTSEC_PAM_PASSWORD')),
         steps=dict(type='list', elements='str', choices=list(client.STEPS),
                    default=['authenticate', 'acct_mgmt']),
         expect=dict(type='str', default='success',
