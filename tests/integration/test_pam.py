@@ -21,8 +21,8 @@ import uuid
 import pytest
 
 from harness import ansible, paths
-from harness.services.pam import (FLOOD_BYTES, MATRIX_USERS, OTP_SECRETS, PamWrapperService,
-                                   totp)
+from harness.services.pam import (
+    FLOOD_BYTES, MATRIX_USERS, OTP_SECRETS, PamWrapperService, totp)
 
 from ansible_collections.hostsec.mgmt.plugins.module_utils.pam import client
 from ansible_collections.hostsec.mgmt.plugins.module_utils.pam.codes import RETURN_CODES
@@ -294,14 +294,15 @@ def _measuring_interpreter(directory):
     """A Python interpreter for Ansible that runs the module in a child and appends the
     child's peak RSS (KiB) to ``rss.txt`` in ``directory``."""
     path = os.path.join(str(directory), 'python-rss')
+    script = ('#!%s\nimport resource, subprocess, sys\n'
+              'rc = subprocess.call([%r] + sys.argv[1:])\n'
+              'with open(%r, "a") as out:\n'
+              '    out.write("%%d\\n" %%\n'
+              '              resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n'
+              'sys.exit(rc)\n')
     with open(path, 'w') as handle:
-        handle.write('#!%s\nimport resource, subprocess, sys\n'
-                     'rc = subprocess.call([%r] + sys.argv[1:])\n'
-                     'with open(%r, "a") as out:\n'
-                     '    out.write("%%d\\n" %%\n'
-                     '              resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n'
-                     'sys.exit(rc)\n' % (sys.executable, sys.executable,
-                                          os.path.join(str(directory), 'rss.txt')))
+        handle.write(script % (sys.executable, sys.executable,
+                               os.path.join(str(directory), 'rss.txt')))
     os.chmod(path, 0o755)
     return path
 
