@@ -59,6 +59,8 @@ options:
   client_key_passphrase:
     description:
       - The passphrase of an encrypted O(client_key). Never returned or logged.
+      - If not set, E(HOSTSEC_MYPROXY_CLIENT_KEY_PASSPHRASE) is used (an empty variable counts
+        as unset).
     type: str
   timeout:
     description:

@@ -51,6 +51,9 @@ options:
     description:
       - The password of O(initiator_principal), to acquire initiator credentials (they stay in
         memory). Never logged or returned.
+      - If not set, E(HOSTSEC_KRB5_INITIATOR_PASSWORD) is used (an empty variable counts as
+        unset); it then counts as set, so do not export it for tasks that use
+        O(initiator_keytab).
     type: str
   initiator_keytab:
     description:
@@ -187,6 +190,7 @@ verification:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.env import env_fallback_nonempty_spec
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
 from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5 import deps, keytab
 from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5.args import apply_common, krb5_argument_spec
@@ -209,7 +213,8 @@ def main():
         verify=dict(type='bool', default=False),
         service_principals=dict(type='list', elements='str'),
         initiator_principal=dict(type='str'),
-        initiator_password=dict(type='str', no_log=True),
+        initiator_password=dict(type='str', no_log=True, fallback=env_fallback_nonempty_spec(
+            'HOSTSEC_KRB5_INITIATOR_PASSWORD')),
         initiator_keytab=dict(type='path', no_log=False),
         fail_on_verify_failure=dict(type='bool', default=True),
     ), supports_check_mode=True, mutually_exclusive=[('initiator_password', 'initiator_keytab')],

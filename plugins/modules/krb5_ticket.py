@@ -46,6 +46,8 @@ options:
     description:
       - The principal's password, to acquire a new ticket. Never logged or returned.
       - Mutually exclusive with O(keytab).
+      - If not set, E(HOSTSEC_KRB5_PASSWORD) is used (an empty variable counts as unset); it
+        then counts as set, so do not export it for tasks that use O(keytab).
     type: str
   keytab:
     description:
@@ -206,6 +208,7 @@ destroyed:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.env import env_fallback_nonempty_spec
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import InvalidInputError, fail_on_error
 from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5 import deps, ticket
 from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5.args import apply_common, krb5_argument_spec
@@ -216,7 +219,8 @@ def argument_spec():
     return krb5_argument_spec(
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         principal=dict(type='str'),
-        password=dict(type='str', no_log=True),
+        password=dict(type='str', no_log=True,
+                      fallback=env_fallback_nonempty_spec('HOSTSEC_KRB5_PASSWORD')),
         keytab=dict(type='path', no_log=False),
         lifetime=dict(type='str'),
         renewable=dict(type='bool', default=False),

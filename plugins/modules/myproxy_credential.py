@@ -66,12 +66,15 @@ options:
         it. Required with O(state=present). At least 6 characters; the server's passphrase
         policy may require more. Never returned or logged.
       - With O(new_passphrase), the current passphrase.
+      - If not set, E(HOSTSEC_MYPROXY_PASSPHRASE) is used (an empty variable counts as unset).
     type: str
   new_passphrase:
     description:
       - Change the passphrase of the stored credential to this one. When the server accepts
         O(new_passphrase) already, nothing changes. When a credential has to be uploaded it is
         uploaded with O(new_passphrase) directly. Never returned or logged.
+      - If not set, E(HOSTSEC_MYPROXY_NEW_PASSPHRASE) is used (an empty variable counts as
+        unset); export it only for the task that changes the passphrase.
     type: str
   certificate:
     description:
@@ -86,6 +89,8 @@ options:
   private_key_passphrase:
     description:
       - The passphrase of an encrypted O(private_key). Never returned or logged.
+      - If not set, E(HOSTSEC_MYPROXY_PRIVATE_KEY_PASSPHRASE) is used (an empty variable
+        counts as unset).
     type: str
   lifetime:
     description:
@@ -267,6 +272,7 @@ server:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.env import env_fallback_nonempty_spec
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import deps
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
@@ -295,11 +301,14 @@ def main():
         credname=dict(type='str'),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         method=dict(type='str', choices=['store', 'put'], default='store'),
-        passphrase=dict(type='str', no_log=True),
-        new_passphrase=dict(type='str', no_log=True),
+        passphrase=dict(type='str', no_log=True,
+                        fallback=env_fallback_nonempty_spec('HOSTSEC_MYPROXY_PASSPHRASE')),
+        new_passphrase=dict(type='str', no_log=True,
+                            fallback=env_fallback_nonempty_spec('HOSTSEC_MYPROXY_NEW_PASSPHRASE')),
         certificate=dict(type='path'),
         private_key=dict(type='path', no_log=False),
-        private_key_passphrase=dict(type='str', no_log=True),
+        private_key_passphrase=dict(type='str', no_log=True, fallback=env_fallback_nonempty_spec(
+            'HOSTSEC_MYPROXY_PRIVATE_KEY_PASSPHRASE')),
         lifetime=dict(type='raw', default='7d'),
         min_lifetime=dict(type='raw', default='1d'),
         max_proxy_lifetime=dict(type='raw', default='12h'),

@@ -34,6 +34,7 @@ options:
       - The passphrase of the stored credential. Never returned or logged.
       - May be omitted only when the server lets the authenticating client (O(client_proxy) or
         O(client_cert)) retrieve without a passphrase (C(trusted_retrievers) policy).
+      - If not set, E(HOSTSEC_MYPROXY_PASSPHRASE) is used (an empty variable counts as unset).
     type: str
   credname:
     description:
@@ -265,6 +266,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.env import env_fallback_nonempty_spec
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.files import (
     ensure_file, read_file, write_atomic)
@@ -293,7 +295,8 @@ def main():
     argument_spec = myproxy_argument_spec()
     argument_spec.update(
         username=dict(type='str', required=True),
-        passphrase=dict(type='str', no_log=True),
+        passphrase=dict(type='str', no_log=True,
+                        fallback=env_fallback_nonempty_spec('HOSTSEC_MYPROXY_PASSPHRASE')),
         credname=dict(type='str'),
         dest=dict(type='path'),
         lifetime=dict(type='raw', default='12h'),

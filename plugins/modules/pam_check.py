@@ -40,6 +40,8 @@ options:
       - The answer to password prompts (prompts that do not echo, which no O(prompts) entry
         matches).
       - Never returned or logged.
+      - If not set, E(HOSTSEC_PAM_PASSWORD) is used (an empty variable counts as unset), so
+        that an ad-hoc command need not carry the password in its arguments.
     type: str
   steps:
     description:
@@ -119,6 +121,8 @@ options:
       answer:
         description:
           - The answer to send. Never returned or logged.
+          - There is no environment variable for it (it is an entry of a list). In ad-hoc
+            commands pass O(prompts) in a file (C(-e @file)) rather than in C(-a).
         type: str
         required: true
   rhost:
@@ -170,6 +174,14 @@ notes:
   - Checking another user's password with C(pam_unix) needs root on most systems.
   - With C(pam_wrapper) preloaded (C(LD_PRELOAD=libpam_wrapper.so), C(PAM_WRAPPER=1)), service
     files are read from E(PAM_WRAPPER_SERVICE_DIR); set these with the C(environment) keyword.
+    The module checks that pam_wrapper is really loaded into its process; with the variables
+    but without the preload libpam reads the system configuration, RV(service_file) names the
+    system file and RV(notes) says so.
+  - What the PAM stack sends is kept within limits, so that a module that prints megabytes
+    (for example C(pam_exec) with its C(stdout) option) cannot make the result huge. At most 100
+    messages and 64 KiB of message text are kept, each message or prompt text is cut to
+    4096 bytes, and a stack that asks more than 32 prompts gets C(PAM_CONV_ERR). When anything
+    was cut, RV(truncated) is V(true) and RV(notes) tells what.
 seealso:
   - name: Linux-PAM application developers' guide
     description: The PAM calls this module makes and what their return codes mean.
@@ -362,14 +374,32 @@ pam_env:
 fail_delay_usec:
   description:
     - The failure delay in microseconds the PAM modules asked for, when O(honor_fail_delay)
-      is V(false) (it was not waited for); V(null) otherwise.
+      is V(false) (it was not waited for); V(null) otherwise, or when C(authenticate) was not
+      run.
+    - V(0) when C(authenticate) succeeded, since libpam waits only after a failure.
   returned: always
   type: int
   sample: 2000000
+truncated:
+  description:
+    - V(true) when messages were dropped, message or prompt texts were cut, or prompts were
+      refused because of the limits in the notes above; RV(notes) tells what.
+  returned: always
+  type: bool
+  sample: false
+notes:
+  description:
+    - Sentences about what the module had to cut from the conversation, and about a
+      C(pam_wrapper) configuration that was not used. Each is also given as a warning.
+  returned: always
+  type: list
+  elements: str
+  sample: ['12800 more PAM message(s) (52428800 bytes) were dropped: only the first 100 messages or 65536 bytes are kept']
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.env import env_fallback_nonempty_spec
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
 from ansible_collections.hostsec.mgmt.plugins.module_utils.pam import client
 from ansible_collections.hostsec.mgmt.plugins.module_utils.pam.codes import CODE_NAMES
@@ -379,7 +409,8 @@ def argument_spec():
     return dict(
         service=dict(type='str', default='login'),
         user=dict(type='str', required=True),
-        password=dict(type='str', no_log=True),
+        password=dict(type='str', no_log=True,
+                      fallback=env_fallback_nonempty_spec('HOSTSEC_PAM_PASSWORD')),
         steps=dict(type='list', elements='str', choices=list(client.STEPS),
                    default=['authenticate', 'acct_mgmt']),
         expect=dict(type='str', default='success',
@@ -417,6 +448,8 @@ def main():
             ruser=params['ruser'], tty=params['tty'], env=params['env'],
             config_dir=params['config_dir'], honor_fail_delay=params['honor_fail_delay'],
             silent=params['silent'], skip_steps=skip)
+    for note in result['notes']:
+        module.warn(note)
     conversation_error = result.pop('conversation_error')
     if conversation_error:
         module.warn('the conversation function failed: %s' % conversation_error)

@@ -21,8 +21,10 @@ import uuid
 import pytest
 
 from harness import ansible, paths
-from harness.services.pam import MATRIX_USERS, OTP_SECRETS, PamWrapperService, totp
+from harness.services.pam import (
+    FLOOD_BYTES, MATRIX_USERS, OTP_SECRETS, PamWrapperService, totp)
 
+from ansible_collections.hostsec.mgmt.plugins.module_utils.pam import client
 from ansible_collections.hostsec.mgmt.plugins.module_utils.pam.codes import RETURN_CODES
 
 pytestmark = pytest.mark.slow
@@ -68,6 +70,15 @@ def probe(pam, **kwargs):
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+def probe_measured(env, **kwargs):
+    """Run the probe with ``env``; return (result, size of its JSON, its peak RSS in KiB)."""
+    proc = subprocess.run([sys.executable, PROBE], input=json.dumps(kwargs), env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    maxrss = re.search(r'^hostsec-probe-maxrss-kb=(\d+)$', proc.stderr, re.M)
+    return json.loads(proc.stdout), len(proc.stdout), int(maxrss.group(1))
 
 
 def pamtester(pam, service, user, answers, steps):
@@ -201,6 +212,124 @@ def test_config_dir_reads_a_staged_configuration_without_pam_wrapper(pam):
     result = json.loads(proc.stdout)
     assert result['outcome'] == 'PAM_SUCCESS'
     assert result['service_file'] == os.path.join(pam.service_dir, 'hostsec-matrix')
+
+
+def test_fail_delay_is_zero_after_a_successful_authentication(pam, unix_users):
+    """pam_unix asks for its delay before it knows the outcome; libpam waits only after a
+    failure, so a success reports 0 (it reported pam_unix's ~2 s before)."""
+    result = probe(pam, service='hostsec-unix', user=unix_users['ok'], password=UNIX_PASSWORD,
+                   steps=['authenticate'])
+    assert result['outcome'] == 'PAM_SUCCESS'
+    assert result['fail_delay_usec'] == 0
+
+
+def _without_preload(pam):
+    env = dict(os.environ, PYTHONPATH=paths.COLLECTIONS, PAM_WRAPPER='1',
+               PAM_WRAPPER_SERVICE_DIR=pam.service_dir)
+    env.pop('LD_PRELOAD', None)
+    return env
+
+
+def test_pam_wrapper_variables_without_the_preload_name_the_file_libpam_read(pam):
+    """PAM_WRAPPER=1 and PAM_WRAPPER_SERVICE_DIR without LD_PRELOAD: libpam reads /etc/pam.d,
+    and service_file must say so, not name the unread file in PAM_WRAPPER_SERVICE_DIR."""
+    if not os.path.isfile('/etc/pam.d/other'):
+        pytest.skip('no /etc/pam.d/other on this system')
+    env = _without_preload(pam)
+    assert os.path.isfile(os.path.join(pam.service_dir, 'other'))
+    # A wrong password for a user that does not exist: the system's "other" stack refuses it.
+    nobody = 'hsnobody-%s' % uuid.uuid4().hex[:6]
+    result, _size, _rss = probe_measured(env, service='other', user=nobody,
+                                         password='not-a-password', steps=['authenticate'])
+    assert result['outcome'] != 'PAM_SUCCESS'
+    assert result['service_file'] == '/etc/pam.d/other'
+    assert any('pam_wrapper is not loaded' in note for note in result['notes']), result['notes']
+    # A service that exists only in the pam_wrapper directory: there is no file libpam read.
+    assert not os.path.exists('/etc/pam.d/hostsec-matrix')
+    result, _size, _rss = probe_measured(env, service='hostsec-matrix', user='alice',
+                                         password='not-a-password', steps=['authenticate'])
+    assert result['service_file'] is None
+    assert any(pam.service_dir in note for note in result['notes']), result['notes']
+    # With the preload, the pam_wrapper directory is what libpam read, and there is no note.
+    result = probe(pam, service='hostsec-matrix', user='alice', password='not-a-password',
+                   steps=['authenticate'])
+    assert result['service_file'] == os.path.join(pam.service_dir, 'hostsec-matrix')
+    assert result['notes'] == []
+
+
+def test_a_stack_that_prints_50_mib_gets_a_bounded_result(pam):
+    """pam_exec "stdout" sends every line of a 50 MiB output as an info message: the result
+    stays small, says that messages were dropped, and the process does not grow with it."""
+    env = dict(os.environ, PYTHONPATH=paths.COLLECTIONS, **pam.environment())
+    password = MATRIX_USERS['alice'][0]
+    _quiet, _quiet_size, quiet_rss = probe_measured(env, service='hostsec-matrix', user='alice',
+                                                    password=password, steps=['authenticate'])
+    result, size, rss = probe_measured(env, service='hostsec-flood', user='alice',
+                                       password=password, steps=['authenticate'])
+    print('hostsec-flood: result %d bytes, peak RSS %d KiB (hostsec-matrix: %d KiB)'
+          % (size, rss, quiet_rss))
+    assert result['outcome'] == 'PAM_SUCCESS'
+    assert size < 256 * 1024
+    assert 0 < len(result['messages']) <= client.MAX_MESSAGES
+    assert sum(len(m['text']) for m in result['messages']) <= client.MAX_MESSAGES_BYTES
+    assert result['truncated'] is True
+    assert result['notes'] and 'dropped' in result['notes'][0]
+    dropped = int(result['notes'][0].split()[0])
+    assert dropped + len(result['messages']) >= FLOOD_BYTES // 1000
+    # Generous: the fixed code grows by well under 1 MiB; keeping the output took > 100 MiB.
+    assert rss - quiet_rss < 32 * 1024
+
+
+def test_one_huge_message_is_cut(pam):
+    result = probe(pam, service='hostsec-big-message', user='alice',
+                   password=MATRIX_USERS['alice'][0], steps=['authenticate'])
+    assert result['outcome'] == 'PAM_SUCCESS'
+    assert [len(m['text']) for m in result['messages']] == [client.MAX_TEXT_BYTES]
+    assert result['truncated'] is True
+    assert result['notes'] == ['1 PAM message or prompt text(s) were cut to %d bytes'
+                               % client.MAX_TEXT_BYTES]
+
+
+def _measuring_interpreter(directory):
+    """A Python interpreter for Ansible that runs the module in a child and appends the
+    child's peak RSS (KiB) to ``rss.txt`` in ``directory``."""
+    path = os.path.join(str(directory), 'python-rss')
+    script = ('#!%s\nimport resource, subprocess, sys\n'
+              'rc = subprocess.call([%r] + sys.argv[1:])\n'
+              'with open(%r, "a") as out:\n'
+              '    out.write("%%d\\n" %%\n'
+              '              resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n'
+              'sys.exit(rc)\n')
+    with open(path, 'w') as handle:
+        handle.write(script % (sys.executable, sys.executable,
+                               os.path.join(str(directory), 'rss.txt')))
+    os.chmod(path, 0o755)
+    return path
+
+
+def test_pam_check_module_with_a_50_mib_stack(pam, tmp_path):
+    """The module itself, through ansible: bounded result and output, the note as a warning,
+    and the module process's peak RSS stays that of a quiet stack."""
+    interpreter = _measuring_interpreter(tmp_path)
+    env = dict(pam.environment(), HOSTSEC_PAM_PASSWORD=MATRIX_USERS['alice'][0])
+    runs = {}
+    for service in ('hostsec-matrix', 'hostsec-flood'):
+        runs[service] = ansible.run_adhoc(
+            'hostsec.mgmt.pam_check', 'service=%s user=alice steps=authenticate' % service,
+            env=env, extra_vars={'ansible_python_interpreter': interpreter})
+        assert runs[service].rc == 0, runs[service].explain()
+    with open(str(tmp_path / 'rss.txt')) as handle:
+        quiet_rss, flood_rss = [int(line) for line in handle.read().split()]
+    run = runs['hostsec-flood']
+    result = run.results[-1]['result']
+    print('pam_check on hostsec-flood: result %d bytes, printed %d bytes, module peak RSS '
+          '%d KiB (hostsec-matrix: %d KiB)' % (len(json.dumps(result)), len(run.stdout),
+                                               flood_rss, quiet_rss))
+    assert result['outcome'] == 'PAM_SUCCESS' and result['truncated'] is True
+    assert len(json.dumps(result)) < 256 * 1024
+    assert len(run.stdout) + len(run.stderr) < 512 * 1024
+    assert any('were dropped' in warning for warning in result['warnings'])
+    assert flood_rss - quiet_rss < 32 * 1024
 
 
 def run_target(pam, unix_users, verbosity=0, bin_dir=None):

@@ -12,14 +12,14 @@ do::
 
 The environment variables the Globus tools read are the fallbacks (read on the managed host):
 ``MYPROXY_SERVER``, ``MYPROXY_SERVER_PORT``, ``MYPROXY_SERVER_DN``, ``X509_CERT_DIR``,
-``X509_USER_PROXY``, ``X509_USER_CERT``, ``X509_USER_KEY`` and ``MYPROXY_SOCKET_TIMEOUT``.
+``X509_USER_PROXY``, ``X509_USER_CERT``, ``X509_USER_KEY`` and ``MYPROXY_SOCKET_TIMEOUT``;
+the passphrase of the client key falls back to ``HOSTSEC_MYPROXY_CLIENT_KEY_PASSPHRASE``.
 """
-
 
 from ansible.module_utils.basic import env_fallback
 
 from ..common.duration import parse_duration as _parse_duration
-
+from ..common.env import env_fallback_nonempty_spec
 from .client import MyProxyClient
 from .credentials import default_cert_dir, read_credential_file
 from .errors import CredentialFileError, MyProxyInputError
@@ -37,7 +37,8 @@ def myproxy_argument_spec():
         client_proxy=dict(type='path', fallback=(env_fallback, ['X509_USER_PROXY'])),
         client_cert=dict(type='path', fallback=(env_fallback, ['X509_USER_CERT'])),
         client_key=dict(type='path', fallback=(env_fallback, ['X509_USER_KEY'])),
-        client_key_passphrase=dict(type='str', no_log=True),
+        client_key_passphrase=dict(type='str', no_log=True, fallback=env_fallback_nonempty_spec(
+            'HOSTSEC_MYPROXY_CLIENT_KEY_PASSPHRASE')),
         timeout=dict(type='int', default=int(transport.DEFAULT_TIMEOUT),
                      fallback=(env_fallback, ['MYPROXY_SOCKET_TIMEOUT'])),
     )

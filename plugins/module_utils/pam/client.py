@@ -14,9 +14,11 @@ established are deleted again before ``pam_end``, which is always called.
 
 The conversation answers password prompts with the password, and other prompts with the first
 entry of ``prompts`` whose regular expression matches the prompt text (OTP codes and the like).
-It records every prompt (without the answer) and every info/error message. Answers are handed
-to libpam in malloc()ed buffers that libpam frees; nothing secret is ever put in a result or an
-exception.
+It records every prompt (without the answer) and the info/error messages, within limits
+(:data:`MAX_TEXT_BYTES`, :data:`MAX_MESSAGES`, :data:`MAX_MESSAGES_BYTES`, :data:`MAX_PROMPTS`)
+so that a stack that sends megabytes cannot blow up the module's memory or result. Answers are
+handed to libpam in malloc()ed buffers that libpam frees; nothing secret is ever put in a result
+or an exception.
 """
 
 import ctypes
@@ -106,6 +108,15 @@ def compile_prompts(prompts):
     return result
 
 
+# Limits on what a PAM stack can make this process keep (a module that prints 50 MB through
+# pam_exec's "stdout" option sends one info message per line). Beyond them texts are cut and
+# messages dropped, and the result says so (``truncated``, ``notes``).
+MAX_TEXT_BYTES = 4096        # of one message or prompt text; longer texts are cut
+MAX_MESSAGES = 100           # info/error messages kept; later ones are counted, not kept
+MAX_MESSAGES_BYTES = 65536   # of all kept message texts together
+MAX_PROMPTS = 32             # prompts answered; a stack that asks more gets PAM_CONV_ERR
+
+
 class Conversation(object):
     """The application side of the PAM conversation."""
 
@@ -118,6 +129,11 @@ class Conversation(object):
         self.prompts = []
         self.error = None
         self.callback = _libpam.CONV_FUNC(self._converse)
+        self._messages_bytes = 0
+        self.texts_cut = 0
+        self.messages_dropped = 0
+        self.message_bytes_dropped = 0
+        self.prompts_refused = 0
 
     def answer(self, style, text):
         """Return ``(answer, answered_by)`` for a prompt; ``answer`` is None when unanswered."""
@@ -128,6 +144,63 @@ class Conversation(object):
             return self._password, 'password'
         return None, None
 
+    # -- bounded records ---------------------------------------------------------------------
+    def _text(self, message_ptr):
+        """The text of a ``struct pam_message *``, at most :data:`MAX_TEXT_BYTES` of it read.
+
+        Returns ``(text, full_length_in_bytes)``.
+        """
+        raw = ctypes.cast(message_ptr, ctypes.POINTER(_libpam.RawPamMessage)).contents
+        if not raw.msg:
+            return '', 0
+        length = self._lib.strlen(raw.msg)
+        data = ctypes.string_at(raw.msg, min(length, MAX_TEXT_BYTES))
+        if length > MAX_TEXT_BYTES:
+            self.texts_cut += 1
+            data = data[:len(data) - _incomplete_utf8_tail(data)]
+        return data.decode('utf-8', 'replace'), length
+
+    def _record_message(self, style, message_ptr):
+        raw = ctypes.cast(message_ptr, ctypes.POINTER(_libpam.RawPamMessage)).contents
+        length = self._lib.strlen(raw.msg) if raw.msg else 0
+        # Once one message did not fit, the later ones are dropped too: the kept ones are
+        # always the first.
+        if self.messages_dropped or len(self.messages) >= MAX_MESSAGES or \
+                self._messages_bytes + min(length, MAX_TEXT_BYTES) > MAX_MESSAGES_BYTES:
+            self.messages_dropped += 1
+            self.message_bytes_dropped += length
+            return
+        text, _length = self._text(message_ptr)
+        self._messages_bytes += min(length, MAX_TEXT_BYTES)
+        self.messages.append({'style': codes.STYLE_NAMES[style], 'text': text})
+
+    def _record_prompt(self, style, message_ptr, answered_by=None, text=None):
+        if text is None:
+            text, _length = self._text(message_ptr)
+        self.prompts.append({'style': codes.STYLE_NAMES.get(style, str(style)), 'text': text,
+                             'answered_by': answered_by})
+
+    @property
+    def truncated(self):
+        return bool(self.texts_cut or self.messages_dropped or self.prompts_refused)
+
+    def notes(self):
+        """What was cut or refused, as sentences for the result (empty when nothing was)."""
+        notes = []
+        if self.messages_dropped:
+            notes.append('%d more PAM message(s) (%d bytes) were dropped: only the first %d '
+                         'messages or %d bytes are kept' % (
+                             self.messages_dropped, self.message_bytes_dropped, MAX_MESSAGES,
+                             MAX_MESSAGES_BYTES))
+        if self.texts_cut:
+            notes.append('%d PAM message or prompt text(s) were cut to %d bytes'
+                         % (self.texts_cut, MAX_TEXT_BYTES))
+        if self.prompts_refused:
+            notes.append('the PAM stack asked more than %d prompts: the conversation refused '
+                         'the rest (PAM_CONV_ERR)' % MAX_PROMPTS)
+        return notes
+
+    # -- the callback ----------------------------------------------------------------------
     def _converse(self, count, messages, response_ptr, _appdata):
         lib = self._lib
         try:
@@ -144,13 +217,16 @@ class Conversation(object):
             responses = ctypes.cast(block, ctypes.POINTER(_libpam.PamResponse))
             status = codes.PAM_SUCCESS
             for index in range(count):
-                message = messages[index].contents
-                style = message.msg_style
-                text = (message.msg or b'').decode('utf-8', 'replace')
+                message = messages[index]
+                style = message.contents.msg_style
                 if style in (codes.PAM_PROMPT_ECHO_OFF, codes.PAM_PROMPT_ECHO_ON):
+                    if len(self.prompts) >= MAX_PROMPTS:
+                        self.prompts_refused += 1
+                        status = codes.PAM_CONV_ERR
+                        break
+                    text, _length = self._text(message)
                     answer, answered_by = self.answer(style, text)
-                    self.prompts.append({'style': codes.STYLE_NAMES[style], 'text': text,
-                                         'answered_by': answered_by})
+                    self._record_prompt(style, message, answered_by, text)
                     if answer is None:
                         status = codes.PAM_CONV_ERR
                         break
@@ -160,10 +236,12 @@ class Conversation(object):
                         break
                     responses[index].resp = pointer
                 elif style in (codes.PAM_ERROR_MSG, codes.PAM_TEXT_INFO):
-                    self.messages.append({'style': codes.STYLE_NAMES[style], 'text': text})
+                    self._record_message(style, message)
                 else:
-                    self.prompts.append({'style': codes.STYLE_NAMES.get(style, str(style)),
-                                         'text': text, 'answered_by': None})
+                    if len(self.prompts) >= MAX_PROMPTS:
+                        self.prompts_refused += 1
+                    else:
+                        self._record_prompt(style, message)
                     status = codes.PAM_CONV_ERR
                     break
             if status != codes.PAM_SUCCESS:
@@ -181,17 +259,28 @@ class Conversation(object):
     def _messages_only(self, count, messages):
         status = codes.PAM_SUCCESS
         for index in range(count):
-            message = messages[index].contents
-            text = (message.msg or b'').decode('utf-8', 'replace')
-            if message.msg_style in (codes.PAM_ERROR_MSG, codes.PAM_TEXT_INFO):
-                self.messages.append({'style': codes.STYLE_NAMES[message.msg_style],
-                                      'text': text})
+            message = messages[index]
+            style = message.contents.msg_style
+            if style in (codes.PAM_ERROR_MSG, codes.PAM_TEXT_INFO):
+                self._record_message(style, message)
             else:
-                self.prompts.append({'style': codes.STYLE_NAMES.get(message.msg_style,
-                                                                    str(message.msg_style)),
-                                     'text': text, 'answered_by': None})
+                if len(self.prompts) >= MAX_PROMPTS:
+                    self.prompts_refused += 1
+                else:
+                    self._record_prompt(style, message)
                 status = codes.PAM_CONV_ERR
         return status
+
+
+def _incomplete_utf8_tail(data):
+    """How many bytes at the end of ``data`` are an incomplete UTF-8 sequence (cut text)."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # ASCII or the first byte of the last sequence
+            needed = {0x06: 2}.get(byte >> 5) or {0x0E: 3}.get(byte >> 4) or \
+                {0x1E: 4}.get(byte >> 3) or 1
+            return back if needed > back else 0
+    return 0
 
 
 def step_result(step, code, status='run'):
@@ -239,8 +328,11 @@ class PamTransaction(object):
         self.credentials_established = False
         self.cleanup = []
 
-    def _on_fail_delay(self, _status, usec, _appdata):
-        self.fail_delay_usec = int(usec)
+    def _on_fail_delay(self, status, usec, _appdata):
+        # libpam calls this after every pam_authenticate, successful or not, with the delay
+        # the modules asked for (pam_unix asks for one before it knows the outcome). It is
+        # only waited for after a failure: after a success the delay is 0.
+        self.fail_delay_usec = int(usec) if status != codes.PAM_SUCCESS else 0
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self):
@@ -362,12 +454,17 @@ def redact(value, secrets):
     return value
 
 
-def find_service_file(service, config_dir=None, environ=None):
-    """The file libpam reads for ``service``, or ``None`` (then Linux-PAM uses ``other``)."""
+def find_service_file(service, config_dir=None, environ=None, wrapper_loaded=None):
+    """The file libpam reads for ``service``, or ``None`` (then Linux-PAM uses ``other``).
+
+    ``PAM_WRAPPER_SERVICE_DIR`` counts only when pam_wrapper is loaded into this process
+    (``wrapper_loaded``, default: :func:`libpam.pam_wrapper_loaded`): without the preload
+    libpam reads the system's configuration whatever the variables say.
+    """
     environ = os.environ if environ is None else environ
     if config_dir is not None:
         directories = [config_dir]
-    elif environ.get('PAM_WRAPPER') == '1' and environ.get('PAM_WRAPPER_SERVICE_DIR'):
+    elif pam_wrapper_service_dir(environ, wrapper_loaded):
         directories = [environ['PAM_WRAPPER_SERVICE_DIR']]
     else:
         directories = ['/etc/pam.d', '/usr/lib/pam.d', '/usr/share/pam.d']
@@ -378,6 +475,28 @@ def find_service_file(service, config_dir=None, environ=None):
     if config_dir is None and not os.path.isdir('/etc/pam.d') and os.path.isfile('/etc/pam.conf'):
         return '/etc/pam.conf'
     return None
+
+
+def _wrapper_variables(environ):
+    return environ.get('PAM_WRAPPER') == '1' and bool(environ.get('PAM_WRAPPER_SERVICE_DIR'))
+
+
+def pam_wrapper_service_dir(environ, wrapper_loaded=None):
+    """Whether pam_wrapper is loaded and told to read ``PAM_WRAPPER_SERVICE_DIR``."""
+    if not _wrapper_variables(environ):
+        return False
+    return _libpam.pam_wrapper_loaded() if wrapper_loaded is None else wrapper_loaded
+
+
+def service_file_notes(config_dir=None, environ=None, wrapper_loaded=None):
+    """A note when the ``PAM_WRAPPER*`` variables are set but pam_wrapper is not loaded."""
+    environ = os.environ if environ is None else environ
+    if config_dir is not None or not _wrapper_variables(environ) or \
+            pam_wrapper_service_dir(environ, wrapper_loaded):
+        return []
+    return ['PAM_WRAPPER and PAM_WRAPPER_SERVICE_DIR are set, but pam_wrapper is not loaded '
+            'into the module process (no LD_PRELOAD of libpam_wrapper.so): libpam read the '
+            'system configuration, not %s' % environ['PAM_WRAPPER_SERVICE_DIR']]
 
 
 def validate_steps(steps):
@@ -401,7 +520,9 @@ def run_check(service, user, steps=('authenticate', 'acct_mgmt'), password=None,
     Returns a dict with ``outcome`` (the name of the first failing code, else PAM_SUCCESS),
     ``outcome_code``, ``outcome_message``, ``failed_step``, ``complete`` (False when a
     skipped step could still have changed the outcome), ``steps``, ``cleanup``, ``messages``,
-    ``prompts``, ``pam_env``, ``fail_delay_usec`` and ``service_file``.
+    ``prompts``, ``pam_env``, ``fail_delay_usec``, ``service_file``, ``truncated`` (messages or
+    prompts were cut, see :data:`MAX_MESSAGES` ...) and ``notes`` (sentences about what was cut
+    and about the service file).
     """
     steps = validate_steps(steps)
     transaction = PamTransaction(service, user, password=password, prompts=prompts, rhost=rhost,
@@ -436,6 +557,7 @@ def run_check(service, user, steps=('authenticate', 'acct_mgmt'), password=None,
     for entry in transaction.conversation.messages + transaction.conversation.prompts:
         entry['text'] = redact(entry['text'], secrets)
     outcome_code = failed['code'] if failed else codes.PAM_SUCCESS
+    conversation = transaction.conversation
     return {
         'service': service,
         'user': user,
@@ -452,6 +574,8 @@ def run_check(service, user, steps=('authenticate', 'acct_mgmt'), password=None,
         'conversation_error': transaction.conversation.error,
         'pam_env': pam_env,
         'fail_delay_usec': transaction.fail_delay_usec,
+        'truncated': conversation.truncated,
+        'notes': service_file_notes(config_dir) + conversation.notes(),
     }
 
 

@@ -30,6 +30,11 @@ class PamMessage(ctypes.Structure):
     _fields_ = [('msg_style', ctypes.c_int), ('msg', ctypes.c_char_p)]
 
 
+class RawPamMessage(ctypes.Structure):
+    """``struct pam_message`` with ``msg`` as a raw pointer, read without copying it whole."""
+    _fields_ = [('msg_style', ctypes.c_int), ('msg', ctypes.c_void_p)]
+
+
 class PamResponse(ctypes.Structure):
     # resp is malloc()ed by us and free()d by libpam: keep it a raw pointer.
     _fields_ = [('resp', ctypes.c_void_p), ('resp_retcode', ctypes.c_int)]
@@ -130,6 +135,19 @@ class LibPam(object):
         if pointer:
             self.memset(pointer, 0, self.strlen(pointer))
             self.free(pointer)
+
+
+def pam_wrapper_loaded():
+    """Whether pam_wrapper (``libpam_wrapper.so``) is loaded into this process.
+
+    pam_wrapper only works when it is preloaded (``LD_PRELOAD``); the ``PAM_WRAPPER*``
+    variables alone change nothing. ``pam_wrapper_enabled`` is a symbol of pam_wrapper only.
+    """
+    try:
+        ctypes.CDLL(None).pam_wrapper_enabled  # pylint: disable=expression-not-assigned
+    except (AttributeError, OSError):
+        return False
+    return True
 
 
 _LOADED = {}

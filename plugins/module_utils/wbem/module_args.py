@@ -20,8 +20,7 @@ only the module's own options. An empty variable counts as unset.
 
 import os
 
-from ansible.module_utils.basic import AnsibleFallbackNotFound
-
+from ..common.env import env_fallback_nonempty
 from ..common.errors import InvalidInputError
 from .operations import DEFAULT_NAMESPACE, DEFAULT_TIMEOUT, WBEMConnection
 
@@ -38,15 +37,6 @@ ENVIRONMENT = {
     'timeout': 'WBEM_TIMEOUT',
     'allow_plain_http_auth': 'WBEM_ALLOW_PLAIN_HTTP_AUTH',
 }
-
-
-def env_fallback_nonempty(*names, **_kwargs):
-    """Like Ansible's ``env_fallback``, but an empty variable counts as unset."""
-    for name in names:
-        value = os.environ.get(name)
-        if value:
-            return value
-    raise AnsibleFallbackNotFound
 
 
 def _env(name):

@@ -23,6 +23,11 @@ Services written into the directory:
     pam_unix for auth, account and session: real local users (tests create throwaway ones).
 ``hostsec-deny``
     pam_deny everywhere.
+``hostsec-flood``
+    pam_exec with its ``stdout`` option running a script that prints :data:`FLOOD_BYTES`
+    (50 MiB) in lines of 1000 characters: pam_exec sends each line as an info message.
+``hostsec-big-message``
+    pam_echo sending one info message of :data:`BIG_MESSAGE_BYTES` (1 MiB), then pam_matrix.
 ``other``
     pam_deny, used by Linux-PAM for any service without a file.
 """
@@ -74,6 +79,11 @@ MATRIX_USERS = {
 }
 
 
+# What the hostile services send (hostsec-flood, hostsec-big-message).
+FLOOD_BYTES = 50 * 1024 * 1024
+FLOOD_LINE = 1000
+BIG_MESSAGE_BYTES = 1024 * 1024
+
 # TOTP secrets (base32) of the users who have one, for the hostsec-otp service.
 OTP_SECRETS = {'alice': 'JBSWY3DPEHPK3PXPHOSTSECMGMTALIC'}
 
@@ -112,6 +122,15 @@ class PamWrapperService(Service):
             with open(path, 'w') as handle:
                 handle.write('%s\n" TOTP_AUTH\n" WINDOW_SIZE 3\n' % secret)
             os.chmod(path, 0o600)
+        flood = os.path.join(self.workdir, 'flood.sh')
+        with open(flood, 'w') as handle:
+            # pam_exec reads the output with fgets() into 4 KiB and sends every line.
+            handle.write('#!/bin/sh\nyes %s | head -c %d\nexit 0\n'
+                         % ('F' * (FLOOD_LINE - 1), FLOOD_BYTES))
+        os.chmod(flood, 0o755)
+        big = os.path.join(self.workdir, 'big-message.txt')
+        with open(big, 'w') as handle:
+            handle.write('B' * BIG_MESSAGE_BYTES)
         matrix_line = '{kind}\trequired\t%s passdb=%s{extra}\n' % (matrix, self.passdb)
         kinds = ('auth', 'account', 'password', 'session')
         services = {
@@ -130,6 +149,10 @@ class PamWrapperService(Service):
                             'account\trequired\tpam_unix.so\n'
                             'session\trequired\tpam_unix.so\n',
             'hostsec-deny': ''.join('%s\trequired\tpam_deny.so\n' % k for k in kinds),
+            'hostsec-flood': 'auth\trequired\tpam_exec.so stdout quiet %s\n%s' % (
+                flood, ''.join(matrix_line.format(kind=k, extra='') for k in kinds)),
+            'hostsec-big-message': 'auth\toptional\tpam_echo.so file=%s\n%s' % (
+                big, ''.join(matrix_line.format(kind=k, extra='') for k in kinds)),
             'other': ''.join('%s\trequired\tpam_deny.so\n' % k for k in kinds),
         }
         for service, text in services.items():

@@ -49,7 +49,9 @@ def test_argument_spec_fallbacks_are_the_globus_variables():
     assert fallbacks == {'server': 'MYPROXY_SERVER', 'port': 'MYPROXY_SERVER_PORT',
                          'server_dn': 'MYPROXY_SERVER_DN', 'ca_dir': 'X509_CERT_DIR',
                          'client_proxy': 'X509_USER_PROXY', 'client_cert': 'X509_USER_CERT',
-                         'client_key': 'X509_USER_KEY', 'timeout': 'MYPROXY_SOCKET_TIMEOUT'}
+                         'client_key': 'X509_USER_KEY', 'timeout': 'MYPROXY_SOCKET_TIMEOUT',
+                         # not a Globus variable: the secret's own (issue 11)
+                         'client_key_passphrase': 'HOSTSEC_MYPROXY_CLIENT_KEY_PASSPHRASE'}
     assert spec['client_key_passphrase']['no_log'] is True
     assert myproxy_argument_spec() is not spec
 

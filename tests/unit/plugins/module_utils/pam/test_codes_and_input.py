@@ -177,3 +177,79 @@ def test_an_exception_in_the_callback_never_reaches_c(lib):
     status, _answers = converse(conversation, [(codes.PAM_PROMPT_ECHO_OFF, 'Password: ')])
     assert status == codes.PAM_CONV_ERR
     assert conversation.error == 'RuntimeError: boom'
+
+
+# -- limits on what a PAM stack can make the module keep (issue 11) ----------------------------
+
+def test_a_long_message_is_cut_and_noted_without_reading_it_whole(lib):
+    conversation = client.Conversation(lib, 'pw')
+    text = 'x' * (client.MAX_TEXT_BYTES - 1) + '\u20ac' + 'y' * 100000
+    status, _answers = converse(conversation, [(codes.PAM_TEXT_INFO, text)])
+    assert status == codes.PAM_SUCCESS
+    kept = conversation.messages[0]['text']
+    # cut inside the three bytes of the euro sign: the half sequence is dropped, not mangled
+    assert kept == 'x' * (client.MAX_TEXT_BYTES - 1)
+    assert conversation.truncated
+    assert conversation.notes() == ['1 PAM message or prompt text(s) were cut to %d bytes'
+                                    % client.MAX_TEXT_BYTES]
+
+
+def test_messages_beyond_the_limits_are_counted_not_kept(lib):
+    conversation = client.Conversation(lib, 'pw')
+    for index in range(client.MAX_MESSAGES + 50):
+        status, _answers = converse(conversation, [(codes.PAM_TEXT_INFO, 'line %d' % index)],
+                                    with_response_pointer=index % 2 == 0)
+        assert status == codes.PAM_SUCCESS
+    assert len(conversation.messages) == client.MAX_MESSAGES
+    assert conversation.messages[-1]['text'] == 'line %d' % (client.MAX_MESSAGES - 1)
+    assert conversation.messages_dropped == 50
+    assert conversation.truncated
+    assert conversation.notes()[0].startswith('50 more PAM message(s) (')
+    # the byte budget holds too, with fewer but longer messages
+    conversation = client.Conversation(lib, 'pw')
+    for _index in range(40):
+        converse(conversation, [(codes.PAM_ERROR_MSG, 'e' * client.MAX_TEXT_BYTES)])
+    kept = sum(len(m['text']) for m in conversation.messages)
+    assert kept <= client.MAX_MESSAGES_BYTES
+    assert conversation.messages_dropped == 40 - client.MAX_MESSAGES_BYTES // client.MAX_TEXT_BYTES
+
+
+def test_a_stack_that_prompts_without_end_is_refused(lib):
+    conversation = client.Conversation(lib, 'pw')
+    statuses = [converse(conversation, [(codes.PAM_PROMPT_ECHO_OFF, 'Password: ')])[0]
+                for _index in range(client.MAX_PROMPTS + 3)]
+    assert statuses == [codes.PAM_SUCCESS] * client.MAX_PROMPTS + [codes.PAM_CONV_ERR] * 3
+    assert len(conversation.prompts) == client.MAX_PROMPTS
+    assert conversation.prompts_refused == 3
+    assert 'more than %d prompts' % client.MAX_PROMPTS in conversation.notes()[0]
+
+
+def test_nothing_cut_means_no_note(lib):
+    conversation = client.Conversation(lib, 'pw')
+    converse(conversation, [(codes.PAM_TEXT_INFO, 'x' * client.MAX_TEXT_BYTES)])
+    assert not conversation.truncated and conversation.notes() == []
+
+
+def test_the_fail_delay_of_a_success_is_zero(lib):
+    transaction = client.PamTransaction('login', 'alice', lib=lib)
+    transaction._on_fail_delay(codes.PAM_SUCCESS, 2000000, None)  # pylint: disable=protected-access
+    assert transaction.fail_delay_usec == 0
+    transaction._on_fail_delay(7, 1800000, None)  # pylint: disable=protected-access
+    assert transaction.fail_delay_usec == 1800000
+
+
+def test_pam_wrapper_variables_count_only_when_pam_wrapper_is_loaded(tmp_path):
+    (tmp_path / 'svc').write_text('auth required pam_deny.so\n')
+    environ = {'PAM_WRAPPER': '1', 'PAM_WRAPPER_SERVICE_DIR': str(tmp_path)}
+    assert client.find_service_file('svc', environ=environ, wrapper_loaded=True) == \
+        str(tmp_path / 'svc')
+    assert client.service_file_notes(environ=environ, wrapper_loaded=True) == []
+    not_loaded = client.find_service_file('svc', environ=environ, wrapper_loaded=False)
+    assert not_loaded != str(tmp_path / 'svc')
+    assert not_loaded is None or not_loaded.startswith(('/etc/pam', '/usr/'))
+    notes = client.service_file_notes(environ=environ, wrapper_loaded=False)
+    assert len(notes) == 1 and 'pam_wrapper is not loaded' in notes[0]
+    assert client.service_file_notes(config_dir=str(tmp_path), environ=environ,
+                                     wrapper_loaded=False) == []
+    # this test process has no pam_wrapper preloaded
+    assert libpam.pam_wrapper_loaded() is False
