@@ -188,7 +188,8 @@ def read_cache(ref, principal=None, ctx=None):
     """Everything about a cache: ``exists``, ``principal``, ``tickets`` and the ``tgt``.
 
     ``state`` is ``present``, ``absent`` (no such cache, or no cache for ``principal`` in a
-    collection) or ``invalid`` (a file that is not a credential cache). Configuration entries
+    collection) or ``invalid`` (a file that is not a credential cache); ``exists`` is true for
+    ``present`` only. Configuration entries
     the library keeps in a cache (``X-CACHECONF:`` principals) are not tickets and are left out.
     """
     ctx, cache = open_cache(ref, principal, ctx)
@@ -217,9 +218,10 @@ def read_cache(ref, principal=None, ctx=None):
         if name in _ABSENT:
             return result
         if name in _INVALID:
+            # Something is there, but it is not a credential cache: ``exists`` stays false.
             result['state'] = 'invalid'
-            result['exists'] = True
             result['read_error'] = str(from_krb5(exc))
+            result['read_error_name'] = name
             return result
         raise from_krb5(exc, 'reading credential cache %s' % ref.name)
     result.update(state='present', exists=True, tickets=tickets)
@@ -253,7 +255,7 @@ def destroy(ref, principal=None, check_mode=False):
         caches = _collection_caches(ctx, ref)
     else:
         info = read_cache(ref, principal, ctx)
-        if not info['exists']:
+        if info['state'] == 'absent':
             return []
         if principal and info['principal'] and not _same_principal(ctx, info['principal'], principal):
             return []
