@@ -190,6 +190,44 @@ def test_logon_checks_dest_before_contacting_the_server(myproxy, tmp_path):
     assert os.listdir(str(tmp_path)) == []
 
 
+def test_trustroots_planted_files_are_replaced_and_file_options_apply(myproxy, tmp_path,
+                                                                       attacker):
+    """In the CA directory another uid planted the CA file as a link to a root secret and the
+    signing policy as a file of its own. Both are replaced, not followed nor kept; the files get
+    the owner, group and mode asked for (symbolic mode)."""
+    _name, uid, gid = attacker
+    certdir = hostile.shared_dir(str(tmp_path / 'certificates'))
+    victim = str(tmp_path / 'root-secret')
+    hostile.plant_file(victim, b'ROOT SECRET', 0, 0)
+    victim_before = hostile.facts(victim)
+    ca_file, policy_file = myproxy.ca_hash + '.0', myproxy.ca_hash + '.signing_policy'
+    with open(os.path.join(myproxy.ca_dir, policy_file), 'rb') as handle:
+        policy = handle.read()
+    hostile.plant_link(os.path.join(certdir, ca_file), victim, uid, gid)
+    hostile.plant_file(os.path.join(certdir, policy_file), policy, uid, gid, 0o644)
+    args = {'server': 'localhost', 'port': myproxy.port, 'ca_dir': myproxy.ca_dir,
+            'dest': certdir}
+    run = ansible.run_adhoc('hostsec.mgmt.myproxy_trustroots', json.dumps(args))
+    assert run.rc == 0, run.explain()
+    result = run.results[-1]['result']
+    assert sorted(result['updated']) == [ca_file, policy_file], run.explain()
+    for name in (ca_file, policy_file):
+        kind, owner, group, mode, _digest = hostile.facts(os.path.join(certdir, name))
+        assert (kind, owner, group, mode) == ('file', 0, 0, 0o644), name
+    assert hostile.facts(victim) == victim_before
+    nobody = 65534
+    owned = ansible.run_adhoc('hostsec.mgmt.myproxy_trustroots', json.dumps(dict(
+        args, owner=str(nobody), group=str(gid), mode='u=rw,g=r')))
+    assert owned.rc == 0, owned.explain()
+    assert sorted(owned.results[-1]['result']['updated']) == [ca_file, policy_file]
+    for name in (ca_file, policy_file):
+        kind, owner, group, mode, _digest = hostile.facts(os.path.join(certdir, name))
+        assert (kind, owner, group, mode) == ('file', nobody, gid, 0o640), name
+    again = ansible.run_adhoc('hostsec.mgmt.myproxy_trustroots', json.dumps(dict(
+        args, owner=str(nobody), group=str(gid), mode='0640')))
+    assert again.results[-1]['result']['changed'] is False, again.explain()
+
+
 def _key_material(path):
     """Base64 lines of every private key in ``path`` (long enough to be meaningful)."""
     lines, inside = [], False
