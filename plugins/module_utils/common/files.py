@@ -349,9 +349,16 @@ def check_destination(path, owner=None, group=None):
     uid, gid = intended_ids(owner, group)
     path = os.path.abspath(path)
     directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        raise FileWriteError('cannot write %s: directory %s does not exist' % (path, directory),
-                             error_name='ENOENT')
+    try:
+        st = os.stat(directory)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise FileWriteError('cannot write %s: directory %s does not exist'
+                                 % (path, directory), error_name='ENOENT')
+        raise _os_error('reach the directory of', path, exc)
+    if not stat.S_ISDIR(st.st_mode):
+        raise FileWriteError('cannot write %s: %s is not a directory' % (path, directory),
+                             error_name='ENOTDIR')
     if not os.access(directory, os.W_OK | os.X_OK):
         raise FileWriteError('cannot write %s: no permission to create files in %s'
                              % (path, directory), error_name='EACCES')

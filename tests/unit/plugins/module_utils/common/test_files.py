@@ -291,3 +291,48 @@ def test_check_destination(tmp_path):
         files.check_destination(str(tmp_path / 'x'), owner='no-such-user-hostsec')
     with pytest.raises(FileWriteError, match='is a directory'):
         files.check_destination(str(tmp_path))
+
+
+def _as_nobody(function):
+    """Run ``function()`` in a child process as nobody; return what it returned or raised."""
+    nobody = pwd.getpwnam('nobody')
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_end)
+        try:
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            answer = 'returned %r' % (function(),)
+        except FileWriteError as exc:
+            answer = '%s %s' % (exc.error_name, exc)
+        except BaseException as exc:  # pylint: disable=broad-except
+            answer = repr(exc)
+        os.write(write_end, answer.encode())
+        os._exit(0)  # pylint: disable=protected-access
+    os.close(write_end)
+    with os.fdopen(read_end, 'rb') as handle:
+        answer = handle.read().decode()
+    os.waitpid(pid, 0)
+    return answer
+
+
+def test_check_destination_unwritable_or_unreachable_directory(tmp_path):
+    """As an unprivileged uid (nobody): a root-owned 0755 directory, and a directory it cannot
+    reach, are refused up front (EACCES), not reported as missing."""
+    if os.geteuid() != 0:
+        pytest.skip('switching to another uid needs root')
+    import tempfile  # pylint: disable=import-outside-toplevel
+    top = tempfile.mkdtemp(prefix='hostsec-unwritable-')  # reachable by nobody, unlike tmp_path
+    try:
+        os.chmod(top, 0o755)
+        answer = _as_nobody(lambda: files.check_destination(os.path.join(top, 'x509up')))
+        assert answer.startswith('EACCES ') and 'no permission to create files' in answer, answer
+    finally:
+        os.rmdir(top)
+    hidden = tmp_path / 'hidden'
+    hidden.mkdir()
+    os.chmod(str(tmp_path), 0o700)
+    answer = _as_nobody(lambda: files.check_destination(str(hidden / 'x509up')))
+    assert answer.startswith('EACCES ') and 'Permission denied' in answer, answer
