@@ -354,6 +354,30 @@ def test_planted_cache_files_are_replaced_never_followed_nor_chowned(kdc_up, tmp
     assert not [p for p in os.listdir(shared) if p.startswith('.')]
 
 
+def test_destroying_a_planted_link_removes_the_link_not_its_target(kdc_up, tmp_path, attacker):
+    """kdestroy (the library's cc_destroy) zeroes the file a FILE: name leads to, through a
+    link. state=absent removes the name itself: root's cache behind a planted link survives."""
+    kdc = kdc_up
+    _name, uid, gid = attacker
+    victim = str(tmp_path / 'root-krb5cc')
+    assert kdc.kinit('alice', 'FILE:' + victim).returncode == 0
+    victim_before = hostile.facts(victim)
+    shared = hostile.shared_dir(str(tmp_path / 'shared'))
+    link = os.path.join(shared, 'krb5cc_link')
+    hostile.plant_link(link, victim, uid, gid)
+    collection = hostile.shared_dir(str(tmp_path / 'collection'))
+    hostile.plant_link(os.path.join(collection, 'tktplanted'), victim, uid, gid)
+    for args in ({'ccache': 'FILE:' + link, 'state': 'absent'},
+                 {'ccache': 'DIR:' + collection, 'state': 'absent'}):
+        run = _adhoc(kdc, 'krb5_ticket', args)
+        assert run.rc == 0, run.explain()
+        assert run.results[0]['result']['changed'] is True, run.explain()
+        assert hostile.facts(victim) == victim_before
+    assert not os.path.lexists(link)
+    assert os.listdir(collection) == []
+    assert kdc.klist('-s', '-c', 'FILE:' + victim).returncode == 0
+
+
 def _keyring_usable():
     import ctypes  # pylint: disable=import-outside-toplevel
     import platform  # pylint: disable=import-outside-toplevel
