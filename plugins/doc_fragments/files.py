@@ -14,7 +14,7 @@ options:
     description:
       - The owner of the file written (name or uid).
       - Defaults to the user the module runs as (its effective uid), never to the owner of a file
-        that is already there. A file of another owner is never kept or chowned: it is replaced by
+        that is already there. A file of another owner is never kept or chowned; it is replaced by
         a new file.
     type: str
   group:
@@ -50,8 +50,8 @@ options:
     default: false
   attributes:
     description:
-      - Not supported; setting it fails the task. File attributes (C(chattr)) cannot be set safely
-        on a file that is replaced atomically.
+      - Not supported; setting it fails the task, since file attributes (C(chattr)) cannot be
+        set safely on a file that is replaced atomically.
     type: str
     aliases: [attr]
 """

@@ -87,7 +87,7 @@ options:
       - The mode of a file cache, octal (V('0600'), quoted in YAML) or symbolic (V(u=rw,g=r); applied
         to C(0000)).
       - A cache file that grants group or others more than this mode, or has another owner than
-        O(owner), is not kept: it is replaced by a new cache, which needs O(password) or O(keytab).
+        O(owner), is not kept; it is replaced by a new cache, which needs O(password) or O(keytab).
     type: raw
     default: '0600'
 notes:

@@ -27,7 +27,7 @@ options:
     type: str
   fail_if_missing:
     description:
-      - Fail when there is no credential cache (RV(state) is not V(present)): the cache does not
+      - Fail when there is no credential cache (RV(state) is not V(present)) - the cache does not
         exist, is not a credential cache, or (with O(principal)) there is no cache for the principal.
     type: bool
     default: false

@@ -19,7 +19,7 @@ description:
     access; its key matches its certificate; its chain verifies (each proxy signed by and named
     after the next certificate, the end-entity certificate against the CAs of O(ca_dir));
     it is of the expected O(identity) if one is given; and it has at least O(min_lifetime) left.
-  - Anything else at O(dest) is never used, read through a link, chmodded or chowned: a new
+  - Anything else at O(dest) is never used, read through a link, chmodded or chowned; a new
     credential is retrieved and written to a temporary file that is renamed over O(dest).
   - Before the server is contacted the module checks that O(dest) can be written - its directory
     exists and the module may create files in it, O(dest) is not a directory, O(owner) and
@@ -103,7 +103,7 @@ options:
     description:
       - The mode of O(dest), octal (V('0600'), quoted in YAML) or symbolic (V(u=rw); applied to
         C(0000)).
-      - Only modes for the owner are allowed (V('0600'), V('0400')): the Globus tools refuse a
+      - Only modes for the owner are allowed (V('0600'), V('0400')) since the Globus tools refuse a
         proxy file that group or others can read.
     type: raw
     default: '0600'

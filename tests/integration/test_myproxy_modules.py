@@ -190,8 +190,8 @@ def test_logon_checks_dest_before_contacting_the_server(myproxy, tmp_path):
     assert os.listdir(str(tmp_path)) == []
 
 
-def test_trustroots_planted_files_are_replaced_and_file_options_apply(myproxy, tmp_path,
-                                                                       attacker):
+def test_trustroots_planted_files_are_replaced_and_file_options_apply(
+        myproxy, tmp_path, attacker):
     """In the CA directory another uid planted the CA file as a link to a root secret and the
     signing policy as a file of its own. Both are replaced, not followed nor kept; the files get
     the owner, group and mode asked for (symbolic mode)."""
