@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - hostsec.mgmt.attributes
   - hostsec.mgmt.krb5
+  - hostsec.mgmt.files
 options:
   state:
     description:
@@ -83,21 +84,22 @@ options:
       - Always acquire a new ticket (contacting the KDC, so the task always reports a change).
     type: bool
     default: false
-  owner:
-    description:
-      - The owner of a file cache (name or uid). Defaults to the user the module runs as for a new
-        cache, and to the current owner of an existing one.
-    type: str
-  group:
-    description:
-      - The group of a file cache (name or gid).
-    type: str
   mode:
     description:
-      - The mode of a file cache, as an octal string.
-    type: str
+      - The mode of a file cache, octal (V('0600'), quoted in YAML) or symbolic (V(u=rw,g=r); applied
+        to C(0000)).
+      - A cache file that grants group or others more than this mode, or has another owner than
+        O(owner), is not kept; it is replaced by a new cache, which needs O(password) or O(keytab).
+    type: raw
     default: '0600'
 notes:
+  - O(owner), O(group) and O(mode) apply to file caches (V(FILE:), and the files of a V(DIR:)
+    collection). An existing cache file is looked at without following a link, through one file
+    descriptor. It is kept only when it is a regular file with one link, owned by O(owner) (by
+    default the user the module runs as), and grants group and others no more than O(mode);
+    then its mode and group are fixed through that descriptor (RV(action=attributes)). Anything
+    else (a symbolic link, another owner's file, a file others could read) is replaced by a new
+    cache, written to a temporary file and renamed over it, never written through a link.
   - Check mode reads the cache and reports what would be done (RV(action)); it contacts no KDC,
     so the ticket times of a new ticket are not known then.
   - The requested lifetimes reach the Kerberos library through a temporary krb5.conf in front of
@@ -209,7 +211,8 @@ destroyed:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.env import env_fallback_nonempty_spec
-from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import InvalidInputError, fail_on_error
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.file_args import file_options
 from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5 import deps, ticket
 from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5.args import apply_common, krb5_argument_spec
 from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5.util import parse_duration
@@ -227,42 +230,31 @@ def argument_spec():
         renew_lifetime=dict(type='str'),
         min_lifetime=dict(type='str', default='1h'),
         force=dict(type='bool', default=False),
-        owner=dict(type='str'),
-        group=dict(type='str'),
-        mode=dict(type='str', default='0600'),
+        mode=dict(type='raw', default='0600'),
     )
-
-
-def _mode(value):
-    try:
-        mode = int(str(value), 8)
-    except ValueError:
-        raise InvalidInputError('mode %r is not an octal mode' % (value,))
-    if mode & ~0o7777:
-        raise InvalidInputError('mode %r is not a file mode' % (value,))
-    return mode
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[('password', 'keytab')])
+                           mutually_exclusive=[('password', 'keytab')], add_file_common_args=True)
     deps.fail_if_missing(module, deps.GSSAPI, deps.PYKRB5)
     params = module.params
     with fail_on_error(module, changed=False):
         apply_common(params)
+        files = file_options(module, '0600')
         request = ticket.TicketRequest(
             principal=params['principal'], ccache=params['ccache'], password=params['password'],
             keytab=params['keytab'], lifetime=parse_duration(params['lifetime'], 'lifetime'),
             renewable=params['renewable'],
             renew_lifetime=parse_duration(params['renew_lifetime'], 'renew_lifetime'),
             min_lifetime=parse_duration(params['min_lifetime'], 'min_lifetime'),
-            force=params['force'], mode=_mode(params['mode']), owner=params['owner'],
-            group=params['group'])
+            force=params['force'], mode=files.mode, owner=files.owner, group=files.group,
+            prepare=files.prepare, replace=files.replace)
         if params['state'] == 'present':
             result = ticket.present(request, check_mode=module.check_mode)
         else:
             result = ticket.absent(request, check_mode=module.check_mode)
-    for warning in result.pop('warnings'):
+    for warning in files.warnings + result.pop('warnings'):
         module.warn(warning)
     diff = result.pop('diff')
     if module._diff:

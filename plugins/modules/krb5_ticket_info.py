@@ -11,7 +11,8 @@ description:
     ticket in it (client and server principal, start, end and renew-till times, flags, session
     key enctype), and whether it holds a valid ticket-granting ticket (TGT). Like C(klist -f -e).
   - Reading a cache contacts no KDC. A cache that does not exist is reported with
-    RV(exists=false), not as a failure, unless O(fail_if_missing=true).
+    RV(exists=false) and RV(state=absent), a file that is not a credential cache with
+    RV(exists=false) and RV(state=invalid); neither is a failure unless O(fail_if_missing=true).
   - The module uses pykrb5 (GSSAPI has no call to list the tickets of a cache).
 author:
   - hostsec.mgmt developers (@hostsec)
@@ -26,7 +27,8 @@ options:
     type: str
   fail_if_missing:
     description:
-      - Fail when the cache does not exist or (with O(principal)) holds no ticket for the principal.
+      - Fail when there is no credential cache (RV(state) is not V(present)) - the cache does not
+        exist, is not a credential cache, or (with O(principal)) there is no cache for the principal.
     type: bool
     default: false
 seealso:
@@ -61,12 +63,17 @@ type:
   type: str
   sample: FILE
 exists:
-  description: Whether the cache exists and could be read.
+  description:
+    - Whether a credential cache exists and could be read (RV(state=present)).
+    - V(false) for a file that is not a credential cache (RV(state=invalid)), even though the file
+      is there.
   returned: always
   type: bool
   sample: true
 state:
-  description: V(present), V(absent), or V(invalid) for a file that is not a readable cache.
+  description:
+    - V(present) (a readable credential cache), V(absent) (nothing there), or V(invalid) (something
+      is there that is not a readable credential cache, see RV(read_error)).
   returned: always
   type: str
   sample: present
@@ -177,10 +184,14 @@ def main():
         if principal:
             principal = ccache.canonical_principal(principal)
         info = ccache.read_cache(ref, principal)
+        if params['fail_if_missing'] and info['state'] == 'invalid':
+            raise CcacheNotFoundError('%s is not a credential cache: %s' % (
+                ref.name, info['read_error']), error_name=info['read_error_name'])
         if params['fail_if_missing'] and not info['exists']:
             raise CcacheNotFoundError('no credential cache %s%s' % (
                 ref.name, ' for %s' % principal if principal else ''), error_name='KRB5_FCC_NOFILE')
     info.pop('requested', None)
+    info.pop('read_error_name', None)
     info.pop('path', None)
     module.exit_json(changed=False, **info)
 

@@ -9,13 +9,21 @@ version_added: 0.1.0
 description:
   - Retrieves a proxy credential from a MyProxy server (the protocol's GET command, what
     C(myproxy-logon) does) and writes it to O(dest) in the usual layout (proxy certificate,
-    private key, certificate chain), atomically and with mode C(0600).
+    private key, certificate chain), atomically and with mode C(0600) by default.
   - The key pair is generated on the managed host; only a certificate request is sent, the
     private key never leaves the host.
-  - Idempotent. When O(dest) already holds a readable credential whose key matches its
-    certificate, of the expected O(identity) if one is given, with at least O(min_lifetime)
-    left, the server is not contacted at all and nothing changes. O(force=true) always
-    retrieves a new credential.
+  - Idempotent. When O(dest) already holds a credential that is valid, the server is not
+    contacted at all and nothing changes. O(force=true) always retrieves a new credential.
+  - Valid means, following the rules of the Globus tools for proxy files - O(dest) is a regular
+    file (not a symbolic link, one hard link) owned by O(owner) that group and others cannot
+    access; its key matches its certificate; its chain verifies (each proxy signed by and named
+    after the next certificate, the end-entity certificate against the CAs of O(ca_dir));
+    it is of the expected O(identity) if one is given; and it has at least O(min_lifetime) left.
+  - Anything else at O(dest) is never used, read through a link, chmodded or chowned; a new
+    credential is retrieved and written to a temporary file that is renamed over O(dest).
+  - Before the server is contacted the module checks that O(dest) can be written - its directory
+    exists and the module may create files in it, O(dest) is not a directory, O(owner) and
+    O(group) exist - so that a credential is never fetched for nothing.
   - The result describes the credential (subject, identity, end of validity); key material and
     the passphrase are never returned or logged.
 author:
@@ -23,6 +31,7 @@ author:
 extends_documentation_fragment:
   - hostsec.mgmt.attributes
   - hostsec.mgmt.myproxy
+  - hostsec.mgmt.files
 options:
   username:
     description:
@@ -45,7 +54,7 @@ options:
       - The file to write the credential to.
       - Defaults to the Globus default proxy path of the user the module runs as,
         E(X509_USER_PROXY) if set, else C(/tmp/x509up_u<uid>).
-      - The directory must exist.
+      - The directory must exist and be writable.
     type: path
   lifetime:
     description:
@@ -93,20 +102,25 @@ options:
         (the NIST P curves).
     type: int
     default: 2048
-  owner:
+  mode:
     description:
-      - The owner of O(dest) (name or uid), for example the service account that uses the
-        proxy. Default is the user the module runs as.
-    type: str
-  group:
-    description:
-      - The group of O(dest) (name or gid).
-    type: str
+      - The mode of O(dest), octal (V('0600'), quoted in YAML) or symbolic (V(u=rw); applied to
+        C(0000)).
+      - Only modes for the owner are allowed (V('0600'), V('0400')) since the Globus tools refuse a
+        proxy file that group or others can read.
+    type: raw
+    default: '0600'
 notes:
   - In check mode the module inspects O(dest) only and reports whether a credential would be
     retrieved; the server is not contacted.
   - Without O(identity) any valid credential in O(dest) counts as current; set O(identity)
     when the file may hold someone else's credential.
+  - The chain of a credential in O(dest) is verified against O(ca_dir); when O(ca_dir) is not
+    set, against the same default CA directory the connection to the server is verified with
+    (E(X509_CERT_DIR), else C(/etc/grid-security/certificates), or C(~/.globus/certificates)
+    for other users than root when it exists). When that directory does not exist no
+    credential in O(dest) counts as valid and a new one is retrieved (and the connection to the
+    server then fails the same way).
   - The P(hostsec.mgmt.myproxy_client#role) role uses this module to keep a proxy fresh.
   - When O(client_proxy) or O(client_cert) (or their environment variables) point to a valid
     credential, the module authenticates with it; otherwise it connects anonymously, as
@@ -165,7 +179,10 @@ reason:
     - Why a credential was (or would be) retrieved, or V(valid) when the one in RV(path) was
       kept. One of V(valid), V(missing), V(unreadable), V(corrupt), V(key_mismatch),
       V(expired), V(expiring), V(identity_mismatch), V(forced); V(attributes) when only the
-      mode or owner of the file was corrected.
+      mode or group of the file was corrected (through the file descriptor that was checked).
+    - Reasons about the file itself, for which the file is replaced and never used - V(symlink),
+      V(not_a_file), V(not_owner) (another owner than O(owner)), V(hard_link), V(exposed) (group
+      or others may read it). V(untrusted) when its chain does not verify against O(ca_dir).
   returned: always
   type: str
   sample: expiring
@@ -268,8 +285,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.env import env_fallback_nonempty_spec
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.file_args import file_options
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.files import (
-    ensure_file, read_file, write_atomic)
+    check_destination, ensure_file, write_atomic)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import deps
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
     ca_dir, client_from_module, myproxy_argument_spec, parse_duration)
@@ -281,12 +299,12 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.manage import
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.trustroots import sync_trustroots
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import x509 as mx509
 
-FILE_MODE = 0o600
+FILE_MODE = '0600'
 
 
 def _diff_view(path, facts):
     if not facts:
-        return {'path': path, 'exists': os.path.exists(path)}
+        return {'path': path, 'exists': os.path.lexists(path)}
     return {'path': path, 'exists': True, 'identity': facts['identity'],
             'subject': facts['subject'], 'not_after': facts['not_after']}
 
@@ -306,10 +324,10 @@ def main():
         trust_roots=dict(type='bool', default=False),
         key_type=dict(type='str', choices=list(mx509.KEY_TYPES), default='rsa'),
         key_size=dict(type='int', default=2048),
-        owner=dict(type='str'),
-        group=dict(type='str'),
+        mode=dict(type='raw', default=FILE_MODE),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           add_file_common_args=True)
     deps.fail_if_missing(module)
     params = module.params
     result = {'changed': False, 'retrieved': False, 'server': None}
@@ -325,13 +343,17 @@ def main():
                 params['key_type'] == 'ec' and params['key_size'] not in mx509.EC_CURVES:
             raise MyProxyInputError('key_size %s is not valid for key_type %s'
                                     % (params['key_size'], params['key_type']))
+        files = file_options(module, FILE_MODE, owner_only=True)
+        for warning in files.warnings:
+            module.warn(warning)
         dest = params['dest'] or default_proxy_path()
         result['path'] = dest
-        directory = os.path.dirname(os.path.abspath(dest))
-        if not os.path.isdir(directory):
-            raise MyProxyInputError('the directory of dest (%s) does not exist' % directory)
+        # Everything that would keep the credential from being written fails now, before the
+        # server is contacted.
+        check_destination(dest, files.owner, files.group)
 
-        state = inspect_proxy_file(dest, min_lifetime, params['identity'])
+        state = inspect_proxy_file(dest, min_lifetime, params['identity'], ca_dir=ca_dir(params),
+                                   mode=files.mode, owner=files.owner, group=files.group)
         before = _diff_view(dest, state['credential'])
         reason = 'forced' if params['force'] else state['reason']
         need_fetch = params['force'] or not state['usable']
@@ -339,12 +361,14 @@ def main():
         if not need_fetch:
             result['reason'] = 'valid'
             result.update(state['credential'])
-            if attributes_differ(dest, FILE_MODE, params['owner'], params['group']):
+            replace = bool(files.replace and files.replace(dest))
+            if replace or attributes_differ(state, files.mode, files.owner, files.group):
                 result['changed'] = True
                 result['reason'] = 'attributes'
                 if not module.check_mode:
-                    ensure_file(dest, read_file(dest), mode=FILE_MODE, owner=params['owner'],
-                                group=params['group'])
+                    ensure_file(dest, state['content'], mode=files.mode, owner=files.owner,
+                                group=files.group, secret=True, prepare=files.prepare,
+                                replace=replace)
             module.exit_json(**result)
 
         result['reason'] = reason
@@ -374,8 +398,8 @@ def main():
                 'the server returned a credential for %s, not for the expected identity %s; '
                 'nothing was written' % (facts['identity'], params['identity']),
                 error_name='IDENTITY_MISMATCH')
-        write_atomic(dest, credential.to_pem(), mode=FILE_MODE, owner=params['owner'],
-                     group=params['group'])
+        write_atomic(dest, credential.to_pem(), mode=files.mode, owner=files.owner,
+                     group=files.group, prepare=files.prepare)
         result['retrieved'] = True
         result.update(facts)
         if facts['remaining'] < min_lifetime:

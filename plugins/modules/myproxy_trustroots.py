@@ -8,8 +8,12 @@ short_description: Download a MyProxy server's trust roots into a CA directory
 version_added: 0.1.0
 description:
   - Asks a MyProxy server for the CA certificates and policy files it trusts (GET_TRUSTROOTS
-    command, what C(myproxy-get-trustroots) does) and writes them into O(dest), mode C(0644),
-    each file atomically and only when its content differs.
+    command, what C(myproxy-get-trustroots) does) and writes them into O(dest), mode C(0644) by
+    default, each file atomically and only when its content or its attributes differ.
+  - O(mode), O(owner) and O(group) apply to each file written (not to the directory). An
+    existing file is looked at through a descriptor opened without following links; a link, a
+    file of another owner than O(owner) or with several hard links is replaced by a new file,
+    never chmodded or chowned through its path.
   - With O(remove_stale=true), files in O(dest) that the server did not send are removed, so
     that O(dest) mirrors the server's trust roots.
   - The connection is verified against the CA directory O(ca_dir) (default O(dest)). To get
@@ -24,6 +28,7 @@ author:
 extends_documentation_fragment:
   - hostsec.mgmt.attributes
   - hostsec.mgmt.myproxy
+  - hostsec.mgmt.files
 options:
   dest:
     description:
@@ -43,6 +48,12 @@ options:
         and O(ca_dir) to a new directory) first.
     type: bool
     default: false
+  mode:
+    description:
+      - The mode of each file written, octal (V('0644'), quoted in YAML) or symbolic
+        (V(u=rw,go=r); applied to C(0000)).
+    type: raw
+    default: '0644'
   remove_stale:
     description:
       - Remove files (and symbolic links) from O(dest) that the server did not send.
@@ -136,6 +147,7 @@ server:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
+from ansible_collections.hostsec.mgmt.plugins.module_utils.common.file_args import file_options
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import deps
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
     client_from_params, myproxy_argument_spec)
@@ -150,8 +162,10 @@ def main():
         dest=dict(type='path'),
         bootstrap=dict(type='bool', default=False),
         remove_stale=dict(type='bool', default=False),
+        mode=dict(type='raw', default='0644'),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           add_file_common_args=True)
     deps.fail_if_missing(module)
     params = dict(module.params)
     dest = params['dest'] or params['ca_dir'] or default_cert_dir()
@@ -159,6 +173,9 @@ def main():
     bootstrap = params['bootstrap'] and not has_trust_roots(params['ca_dir'])
     result = {'changed': False, 'dest': dest, 'bootstrapped': bootstrap}
     with fail_on_error(module, **result):
+        files = file_options(module, '0644')
+        for warning in files.warnings:
+            module.warn(warning)
         client = client_from_params(params, authenticate='optional')
         if bootstrap:
             module.warn('bootstrap: %s holds no trust roots, so the server certificate is not '
@@ -167,7 +184,8 @@ def main():
         if bootstrap:
             check_bootstrap(roots, chain, subject)
         sync = sync_trustroots(dest, roots, remove_stale=params['remove_stale'],
-                               check_mode=module.check_mode)
+                               check_mode=module.check_mode, mode=files.mode, owner=files.owner,
+                               group=files.group, prepare=files.prepare, replace=files.replace)
         result.update(changed=sync['changed'], files=sync['files'], added=sync['added'],
                       updated=sync['updated'], removed=sync['removed'],
                       unchanged=sync['unchanged'], server_subject=subject,

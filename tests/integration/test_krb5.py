@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 import pytest
 
 from harness import ansible
+from harness import attacker as hostile
 from harness.services.krb5 import USERS, Krb5Service, faketime_library
 
 pytestmark = pytest.mark.slow
@@ -161,10 +162,18 @@ def test_cache_file_mode_owner_and_atomic_replacement(kdc_up, tmp_path):
     assert not [p for p in os.listdir(tmp_path) if p.startswith('.hostsec-krb5-')]
     again = _adhoc(kdc, 'krb5_ticket', args)
     assert again.results[0]['result']['changed'] is False, again.explain()
+    # A cache the group could read (0640) is not kept when 0600 is wanted: a new one replaces it.
     mode = _adhoc(kdc, 'krb5_ticket', dict(args, mode='0600'), diff=True)
     result = mode.results[0]['result']
-    assert result['changed'] and result['action'] == 'attributes', mode.explain()
+    assert result['changed'] and result['action'] == 'acquire', mode.explain()
     assert oct(os.stat(path).st_mode & 0o777) == '0o600'
+    # A mode that only differs for the owner is fixed in place, through a descriptor.
+    os.chmod(path, 0o400)
+    inode = os.stat(path).st_ino
+    mode = _adhoc(kdc, 'krb5_ticket', dict(args, mode='u=rw'), diff=True)
+    result = mode.results[0]['result']
+    assert result['changed'] and result['action'] == 'attributes', mode.explain()
+    assert oct(os.stat(path).st_mode & 0o777) == '0o600' and os.stat(path).st_ino == inode
     # A wrong password on a forced run fails and keeps the cache byte for byte.
     digest = _sha(path)
     wrong_args = dict(args, password='wrong-password', force=True, mode='0600')
@@ -276,6 +285,97 @@ def test_ticket_info_of_missing_cache(kdc_up, tmp_path):
                                               'fail_if_missing': True})
     assert strict.rc != 0
     assert strict.results[0]['result']['error']['name'] == 'KRB5_FCC_NOFILE'
+
+
+def test_ticket_info_of_a_file_that_is_not_a_cache(kdc_up, tmp_path):
+    """Something is there, but it is not a credential cache: exists is false, state invalid."""
+    kdc = kdc_up
+    path = tmp_path / 'garbage'
+    path.write_bytes(b'this is not a credential cache')
+    run = _adhoc(kdc, 'krb5_ticket_info', {'ccache': 'FILE:%s' % path})
+    assert run.rc == 0, run.explain()
+    result = run.results[0]['result']
+    assert result['exists'] is False and result['state'] == 'invalid', run.explain()
+    assert result['read_error'] and result['tgt_valid'] is False
+    strict = _adhoc(kdc, 'krb5_ticket_info', {'ccache': 'FILE:%s' % path, 'fail_if_missing': True})
+    assert strict.rc != 0
+    error = strict.results[0]['result']['error']
+    assert error['class'] == 'CcacheNotFoundError' and error['name'].startswith('KRB5_'), \
+        strict.explain()
+    assert 'is not a credential cache' in strict.results[0]['result']['msg']
+
+
+@pytest.fixture
+def attacker():
+    with hostile.attacker_user() as user:
+        yield user
+
+
+def test_planted_cache_files_are_replaced_never_followed_nor_chowned(kdc_up, tmp_path, attacker):
+    """A second uid plants, in a sticky world-writable directory, a link to root's real cache,
+    a cache file of its own and a cache file its group may read. Run as root, the module
+    replaces each with a new root-owned 0600 cache and never touches root's cache."""
+    kdc = kdc_up
+    _name, uid, gid = attacker
+    victim = str(tmp_path / 'root-krb5cc')
+    assert kdc.kinit('alice', 'FILE:' + victim).returncode == 0
+    os.chmod(victim, 0o600)
+    victim_before = hostile.facts(victim)
+    with open(victim, 'rb') as handle:
+        victim_bytes = handle.read()
+    shared = hostile.shared_dir(str(tmp_path / 'shared'))
+    link = os.path.join(shared, 'krb5cc_link')
+    hostile.plant_link(link, victim, uid, gid)
+    foreign = os.path.join(shared, 'krb5cc_foreign')
+    hostile.plant_file(foreign, victim_bytes, uid, gid)
+    exposed = os.path.join(shared, 'krb5cc_exposed')
+    hostile.plant_file(exposed, victim_bytes, 0, gid, mode=0o640)
+
+    # Without a password nothing can be replaced: a clear failure, and nothing is touched.
+    stuck = _adhoc(kdc, 'krb5_ticket', {'principal': kdc.principal('alice'), 'ccache': 'FILE:' + link})
+    assert stuck.rc != 0
+    assert stuck.results[0]['result']['error']['class'] == 'InvalidInputError', stuck.explain()
+    assert 'symbolic link' in stuck.results[0]['result']['msg']
+    assert hostile.facts(link) == ('link', uid, gid, victim)
+
+    for path, why in ((link, 'symbolic link'), (foreign, 'another user'),
+                      (exposed, 'group or others')):
+        run = _adhoc(kdc, 'krb5_ticket', _ticket_args(kdc, 'FILE:' + path), diff=True)
+        assert run.rc == 0, run.explain()
+        result = run.results[0]['result']
+        assert result['action'] == 'acquire' and why in result['reason'], run.explain()
+        kind, owner, group, mode, digest = hostile.facts(path)
+        assert (kind, owner, group, mode) == ('file', 0, 0, 0o600), path
+        assert digest != victim_before[4], path
+        assert kdc.klist('-s', '-c', 'FILE:' + path).returncode == 0
+        assert hostile.facts(victim) == victim_before
+        again = _adhoc(kdc, 'krb5_ticket', _ticket_args(kdc, 'FILE:' + path))
+        assert again.results[0]['result']['changed'] is False, again.explain()
+    assert not [p for p in os.listdir(shared) if p.startswith('.')]
+
+
+def test_destroying_a_planted_link_removes_the_link_not_its_target(kdc_up, tmp_path, attacker):
+    """kdestroy (the library's cc_destroy) zeroes the file a FILE: name leads to, through a
+    link. state=absent removes the name itself: root's cache behind a planted link survives."""
+    kdc = kdc_up
+    _name, uid, gid = attacker
+    victim = str(tmp_path / 'root-krb5cc')
+    assert kdc.kinit('alice', 'FILE:' + victim).returncode == 0
+    victim_before = hostile.facts(victim)
+    shared = hostile.shared_dir(str(tmp_path / 'shared'))
+    link = os.path.join(shared, 'krb5cc_link')
+    hostile.plant_link(link, victim, uid, gid)
+    collection = hostile.shared_dir(str(tmp_path / 'collection'))
+    hostile.plant_link(os.path.join(collection, 'tktplanted'), victim, uid, gid)
+    for args in ({'ccache': 'FILE:' + link, 'state': 'absent'},
+                 {'ccache': 'DIR:' + collection, 'state': 'absent'}):
+        run = _adhoc(kdc, 'krb5_ticket', args)
+        assert run.rc == 0, run.explain()
+        assert run.results[0]['result']['changed'] is True, run.explain()
+        assert hostile.facts(victim) == victim_before
+    assert not os.path.lexists(link)
+    assert os.listdir(collection) == []
+    assert kdc.klist('-s', '-c', 'FILE:' + victim).returncode == 0
 
 
 def _keyring_usable():

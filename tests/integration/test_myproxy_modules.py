@@ -9,6 +9,7 @@ the no-change run of myproxy_logon contacts no server, and that no passphrase or
 material appears in anything Ansible prints or returns, even at ``-vvvv``.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -16,6 +17,8 @@ import subprocess
 import pytest
 
 from harness import ansible
+from harness import attacker as hostile
+from harness import gridpki
 from harness.process import free_port
 from harness.services.myproxy import MyProxyService
 
@@ -93,6 +96,136 @@ def test_logon_no_change_run_contacts_no_server(myproxy, tmp_path):
     result = second.results[-1]['result']
     assert result['changed'] is False and result['retrieved'] is False
     assert result['server'] is None and result['reason'] == 'valid'
+
+
+@pytest.fixture
+def attacker():
+    with hostile.attacker_user() as user:
+        yield user
+
+
+def _store_for_logon(myproxy, username, passphrase):
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.client import MyProxyClient
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.credentials import (
+        read_credential_file)
+    user = myproxy.users['carol']
+    owner = read_credential_file(user['cert'], user['key'], passphrase=user['key_passphrase'])
+    MyProxyClient('localhost', myproxy.port, ca_dir=myproxy.ca_dir, credential=owner).store(
+        username, owner, passphrase)
+    return user
+
+
+def _mallory_proxy():
+    """A proxy of a self-signed identity /O=Grid/CN=mallory: what any local user can make."""
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import proxy as mproxy
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import x509 as mx509
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.credentials import (
+        Credential)
+    fake_ca = gridpki.CertificateAuthority(subject='/O=Grid/CN=mallory')
+    key, cert = fake_ca.issue('/O=Grid/CN=mallory')
+    proxy_key = mx509.generate_key('rsa', 2048)
+    proxy = mproxy.sign_proxy(proxy_key.public_key(), cert, key, 7 * 86400)
+    return Credential(proxy, proxy_key, [cert]).to_pem()
+
+
+def test_logon_planted_files_are_replaced_never_used(myproxy, tmp_path, attacker):
+    """A second uid plants, in a sticky world-writable directory, a link to root's proxy, a
+    copy of it owned by itself, a copy its group may read, and self-signed proxies (one of its
+    own, one it got root to own). Run as root, each is replaced by a fresh credential from the
+    server, root-owned and 0600; root's proxy is never touched."""
+    _name, uid, gid = attacker
+    user = _store_for_logon(myproxy, 'plant-carol', 'plant-Pass-1')
+    base = {'server': 'localhost', 'port': myproxy.port, 'ca_dir': myproxy.ca_dir,
+            'username': 'plant-carol', 'passphrase': 'plant-Pass-1'}
+    victim = str(tmp_path / 'root-x509up')
+    first = ansible.run_adhoc('hostsec.mgmt.myproxy_logon', json.dumps(dict(base, dest=victim)))
+    assert first.rc == 0 and first.results[-1]['result']['retrieved'], first.explain()
+    victim_before = hostile.facts(victim)
+    with open(victim, 'rb') as handle:
+        victim_bytes = handle.read()
+    shared = hostile.shared_dir(str(tmp_path / 'shared'))
+    mallory = _mallory_proxy()
+    planted = []
+    for name, reason, plant in (
+            ('link', 'symlink', lambda p: hostile.plant_link(p, victim, uid, gid)),
+            ('foreign', 'not_owner', lambda p: hostile.plant_file(p, victim_bytes, uid, gid)),
+            ('exposed', 'exposed', lambda p: hostile.plant_file(p, victim_bytes, 0, gid, 0o640)),
+            ('mallory', 'not_owner', lambda p: hostile.plant_file(p, mallory, uid, gid)),
+            ('mallory-root', 'untrusted', lambda p: hostile.plant_file(p, mallory, 0, 0))):
+        path = os.path.join(shared, 'x509up_' + name)
+        plant(path)
+        planted.append((path, reason))
+    for path, reason in planted:
+        run = ansible.run_adhoc('hostsec.mgmt.myproxy_logon', json.dumps(dict(base, dest=path)))
+        assert run.rc == 0, run.explain()
+        result = run.results[-1]['result']
+        assert result['changed'] and result['retrieved'] and result['reason'] == reason, \
+            run.explain()
+        assert result['identity'] == user['subject']
+        kind, owner, group, mode, digest = hostile.facts(path)
+        assert (kind, owner, group, mode) == ('file', 0, 0, 0o600), path
+        assert digest != victim_before[4]
+        assert hostile.facts(victim) == victim_before
+        again = ansible.run_adhoc('hostsec.mgmt.myproxy_logon', json.dumps(dict(base, dest=path)))
+        assert again.results[-1]['result']['changed'] is False, again.explain()
+    assert not [p for p in os.listdir(shared) if p.startswith('.')]
+
+
+def test_logon_checks_dest_before_contacting_the_server(myproxy, tmp_path):
+    """A missing directory, an unknown owner or group, a directory as dest: the task fails on
+    the file, not on the (dead) server, so nothing would have been fetched."""
+    dead = {'server': 'localhost', 'port': free_port(), 'ca_dir': myproxy.ca_dir,
+            'username': 'nobody-here', 'passphrase': 'x-Pass-1', 'timeout': 5}
+    for extra, text in ((dict(dest=str(tmp_path / 'absent' / 'p')), 'does not exist'),
+                        (dict(dest=str(tmp_path / 'p'), owner='no-such-user-hostsec'),
+                         'unknown user'),
+                        (dict(dest=str(tmp_path / 'p'), group='no-such-group-hostsec'),
+                         'unknown group'),
+                        (dict(dest=str(tmp_path)), 'is a directory')):
+        run = ansible.run_adhoc('hostsec.mgmt.myproxy_logon', json.dumps(dict(dead, **extra)))
+        assert run.rc != 0
+        result = run.results[-1]['result']
+        assert result['error']['class'] in ('FileWriteError', 'InvalidInputError'), run.explain()
+        assert text in result['msg'] and result['server'] is None, run.explain()
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_trustroots_planted_files_are_replaced_and_file_options_apply(
+        myproxy, tmp_path, attacker):
+    """In the CA directory another uid planted the CA file as a link to a root secret and the
+    signing policy as a file of its own. Both are replaced, not followed nor kept; the files get
+    the owner, group and mode asked for (symbolic mode)."""
+    _name, uid, gid = attacker
+    certdir = hostile.shared_dir(str(tmp_path / 'certificates'))
+    victim = str(tmp_path / 'root-secret')
+    hostile.plant_file(victim, b'ROOT SECRET', 0, 0)
+    victim_before = hostile.facts(victim)
+    ca_file, policy_file = myproxy.ca_hash + '.0', myproxy.ca_hash + '.signing_policy'
+    with open(os.path.join(myproxy.ca_dir, policy_file), 'rb') as handle:
+        policy = handle.read()
+    hostile.plant_link(os.path.join(certdir, ca_file), victim, uid, gid)
+    hostile.plant_file(os.path.join(certdir, policy_file), policy, uid, gid, 0o644)
+    args = {'server': 'localhost', 'port': myproxy.port, 'ca_dir': myproxy.ca_dir,
+            'dest': certdir}
+    run = ansible.run_adhoc('hostsec.mgmt.myproxy_trustroots', json.dumps(args))
+    assert run.rc == 0, run.explain()
+    result = run.results[-1]['result']
+    assert sorted(result['updated']) == [ca_file, policy_file], run.explain()
+    for name in (ca_file, policy_file):
+        kind, owner, group, mode, _digest = hostile.facts(os.path.join(certdir, name))
+        assert (kind, owner, group, mode) == ('file', 0, 0, 0o644), name
+    assert hostile.facts(victim) == victim_before
+    nobody = 65534
+    owned = ansible.run_adhoc('hostsec.mgmt.myproxy_trustroots', json.dumps(dict(
+        args, owner=str(nobody), group=str(gid), mode='u=rw,g=r')))
+    assert owned.rc == 0, owned.explain()
+    assert sorted(owned.results[-1]['result']['updated']) == [ca_file, policy_file]
+    for name in (ca_file, policy_file):
+        kind, owner, group, mode, _digest = hostile.facts(os.path.join(certdir, name))
+        assert (kind, owner, group, mode) == ('file', nobody, gid, 0o640), name
+    again = ansible.run_adhoc('hostsec.mgmt.myproxy_trustroots', json.dumps(dict(
+        args, owner=str(nobody), group=str(gid), mode='0640')))
+    assert again.results[-1]['result']['changed'] is False, again.explain()
 
 
 def _key_material(path):

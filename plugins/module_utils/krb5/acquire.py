@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import uuid
 
-from ..common.files import read_file, write_atomic
+from ..common.files import inspect_file, read_file, write_atomic
 from . import deps
 from .ccache import CcacheName, context, open_cache, parse_principal, read_cache
 from .errors import Krb5Error, from_gss, from_krb5
@@ -117,36 +117,39 @@ def _dir_target(target, principal):
     return CcacheName('DIR::%s/tkt%s' % (directory, uuid.uuid4().hex[:12])), True
 
 
-def _install(workdir, target, principal, mode, owner, group):
+def _install(workdir, target, principal, mode, owner, group, prepare=None):
     """Move the finished cache from ``workdir`` to ``target``; return the cache's name."""
     if target.type == 'DIR' and target.is_collection:
         single, new = _dir_target(target, principal)
-        _write_file(workdir, single, mode, owner, group)
+        _write_file(workdir, single, mode, owner, group, prepare)
         primary = os.path.join(target.directory, 'primary')
-        current = read_file(primary)
-        current_name = current.decode('utf-8', 'replace').strip() if current else ''
-        primary_exists = bool(current_name) and os.path.exists(
+        current = inspect_file(primary, mode=0o644, owner=owner, group=group, secret=False)
+        current_name = (current['content'].decode('utf-8', 'replace').strip()
+                        if current['kind'] == 'file' and current['content'] else '')
+        primary_exists = bool(current_name) and '/' not in current_name and os.path.exists(
             os.path.join(target.directory, current_name))
         if new and not primary_exists:
             write_atomic(primary, (os.path.basename(single.path) + '\n').encode(), mode=0o644,
                          owner=owner, group=group)
         return single.name
     if target.is_file:
-        _write_file(workdir, target, mode, owner, group)
+        _write_file(workdir, target, mode, owner, group, prepare)
         return target.name
     _store_library(workdir.ccache, target, principal)
     return target.name
 
 
-def _write_file(workdir, target, mode, owner, group):
+def _write_file(workdir, target, mode, owner, group, prepare=None):
+    """A new file at ``target.path`` (temporary file renamed over it: a link there is
+    replaced, never followed)."""
     data = read_file(workdir.ccache[len('FILE:'):])
     if not data:
         raise Krb5Error('the library wrote no credential cache', error_name=None)
-    write_atomic(target.path, data, mode=mode, owner=owner, group=group)
+    write_atomic(target.path, data, mode=mode, owner=owner, group=group, prepare=prepare)
 
 
 def acquire(target, principal, password=None, keytab=None, lifetime=None, renew_lifetime=None,
-            mode=0o600, owner=None, group=None):
+            mode=0o600, owner=None, group=None, prepare=None):
     """Get a new TGT for ``principal`` into the cache ``target`` (a :class:`CcacheName`).
 
     ``renew_lifetime=0`` asks for a ticket that is not renewable, ``None`` for the krb5.conf
@@ -160,7 +163,7 @@ def acquire(target, principal, password=None, keytab=None, lifetime=None, renew_
     with _Workdir(target) as workdir:
         with libdefaults_overlay(realm_of(principal), lifetime, renew_lifetime):
             _acquire_into(workdir.ccache, principal, password=password, keytab=keytab)
-        name = _install(workdir, target, principal, mode, owner, group)
+        name = _install(workdir, target, principal, mode, owner, group, prepare)
     return read_cache(CcacheName(name), principal)
 
 
@@ -175,15 +178,19 @@ def _check_keytab(keytab, principal):
         raise from_krb5(exc, 'looking up the key of %s in keytab %s' % (principal, keytab))
 
 
-def renew(target, principal, mode=0o600, owner=None, group=None):
-    """Renew the TGT of ``principal`` in ``target``; returns :func:`.ccache.read_cache`."""
+def renew(target, principal, mode=0o600, owner=None, group=None, source=None, prepare=None):
+    """Renew the TGT of ``principal`` in ``target``; returns :func:`.ccache.read_cache`.
+
+    ``source``: a private copy of the file cache ``target`` (checked without following links)
+    to read the TGT from instead of the file at ``target`` itself.
+    """
     deps.require(deps.PYKRB5)
     krb5 = deps.krb5
-    ctx, cache = open_cache(target, principal)
+    ctx, cache = open_cache(source or target, principal)
     if cache is None:
         raise from_krb5(_NotFound(), 'renewing the ticket of %s' % principal)
     name = '%s:%s' % (krb5.cc_get_type(ctx, cache).decode(), krb5.cc_get_name(ctx, cache).decode())
-    single = CcacheName(name)
+    single = target if source is not None else CcacheName(name)
     client = parse_principal(ctx, principal)
     with _Workdir(single) as workdir:
         try:
@@ -194,7 +201,7 @@ def renew(target, principal, mode=0o600, owner=None, group=None):
         except krb5.Krb5Error as exc:
             raise from_krb5(exc, 'renewing the ticket of %s in %s' % (principal, name))
         if single.is_file:
-            _write_file(workdir, single, mode, owner, group)
+            _write_file(workdir, single, mode, owner, group, prepare)
         else:
             _store_library(workdir.ccache, single, principal)
     return read_cache(single, principal)

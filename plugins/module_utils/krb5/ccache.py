@@ -14,8 +14,10 @@ Reading a cache never contacts a KDC. Everything here goes through pykrb5 (GSSAP
 to list the tickets of a cache).
 """
 
+import errno
 import os
 
+from ..common.files import FileWriteError
 from . import deps
 from .errors import CcacheNotFoundError, from_krb5, code_name
 from .util import enctype_name, flag_names, iso, now
@@ -133,7 +135,8 @@ def _collection_caches(ctx, ref):
         return []
     caches = []
     for entry in names:
-        if entry.startswith('tkt') and os.path.isfile(os.path.join(directory, entry)):
+        if entry.startswith('tkt') and (os.path.isfile(os.path.join(directory, entry))
+                                        or os.path.islink(os.path.join(directory, entry))):
             caches.append(deps.krb5.cc_resolve(ctx, ('DIR::%s/%s' % (directory, entry)).encode()))
     return caches
 
@@ -188,7 +191,8 @@ def read_cache(ref, principal=None, ctx=None):
     """Everything about a cache: ``exists``, ``principal``, ``tickets`` and the ``tgt``.
 
     ``state`` is ``present``, ``absent`` (no such cache, or no cache for ``principal`` in a
-    collection) or ``invalid`` (a file that is not a credential cache). Configuration entries
+    collection) or ``invalid`` (a file that is not a credential cache); ``exists`` is true for
+    ``present`` only. Configuration entries
     the library keeps in a cache (``X-CACHECONF:`` principals) are not tickets and are left out.
     """
     ctx, cache = open_cache(ref, principal, ctx)
@@ -217,9 +221,10 @@ def read_cache(ref, principal=None, ctx=None):
         if name in _ABSENT:
             return result
         if name in _INVALID:
+            # Something is there, but it is not a credential cache: ``exists`` stays false.
             result['state'] = 'invalid'
-            result['exists'] = True
             result['read_error'] = str(from_krb5(exc))
+            result['read_error_name'] = name
             return result
         raise from_krb5(exc, 'reading credential cache %s' % ref.name)
     result.update(state='present', exists=True, tickets=tickets)
@@ -253,7 +258,7 @@ def destroy(ref, principal=None, check_mode=False):
         caches = _collection_caches(ctx, ref)
     else:
         info = read_cache(ref, principal, ctx)
-        if not info['exists']:
+        if info['state'] == 'absent':
             return []
         if principal and info['principal'] and not _same_principal(ctx, info['principal'], principal):
             return []
@@ -264,12 +269,32 @@ def destroy(ref, principal=None, check_mode=False):
         destroyed.append(name)
         if check_mode:
             continue
+        path = CcacheName(name).path
+        if path is not None:
+            _remove_file(path)
+            continue
         try:
             krb5.cc_destroy(ctx, cache)
         except krb5.Krb5Error as exc:
             if code_name(exc.err_code) not in _ABSENT:
                 raise from_krb5(exc, 'destroying credential cache %s' % name)
     return destroyed
+
+
+def _remove_file(path):
+    """Remove the file cache at ``path``: unlink the name, never follow it.
+
+    The library's ``cc_destroy`` of a ``FILE:`` cache overwrites the file with zeros through
+    the path first, so a link someone planted at the path would have its target destroyed.
+    """
+    try:
+        os.unlink(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return
+        raise FileWriteError('cannot remove credential cache %s: %s'
+                             % (path, exc.strerror or exc),
+                             error_name=errno.errorcode.get(exc.errno))
 
 
 def _same_principal(ctx, a, b):

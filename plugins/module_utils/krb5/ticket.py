@@ -10,15 +10,24 @@ The decision for ``state=present``, in order:
 3. ``renewable`` wanted but the TGT is not renewable -> ``acquire``;
 4. the TGT has less than ``min_lifetime`` left: ``renew`` when it is renewable, still valid
    and its renew-till time lies at least ``min_lifetime`` ahead, else ``acquire``;
-5. else nothing, apart from the mode, owner and group of a file cache (``attributes``).
+5. else nothing, apart from the mode and group of a file cache (``attributes``).
+
+A file cache is judged without following a link (:func:`..common.files.inspect_file`): a link,
+something that is not a regular file, a file of another owner than the intended one (``owner``,
+default the effective uid), with several hard links, or one that grants group/other more than
+``mode`` is *unsafe*: it is never read through the library, never chowned or chmodded, but
+replaced by a new cache (``acquire``). A safe file is read once through a descriptor, and the
+library parses that private copy, so what is decided on is what the descriptor holds.
 
 ``acquire`` needs a password or a keytab; without either the run fails with a clear message.
 """
 
 import os
+import shutil
+import tempfile
 
 from ..common.errors import InvalidInputError
-from ..common.files import file_attributes
+from ..common.files import ensure_file, inspect_file, intended_ids
 from . import acquire as acquiring
 from . import ccache as caches
 from .util import now
@@ -34,17 +43,72 @@ def _summary(info):
             'renewable': 'renewable' in tgt.get('flags', []), 'tgt_valid': info.get('tgt_valid', False)}
 
 
-def _wanted_attributes(path, mode, owner, group):
-    """``(changed, before, after)`` of a file cache's mode/owner/group."""
-    before = file_attributes(path) if path else None
-    if not before:
-        return False, None, None
-    from ..common.files import _gid, _uid  # pylint: disable=import-outside-toplevel
-    uid, gid = _uid(owner), _gid(group)
-    uid = before['uid'] if uid == -1 else uid
-    gid = before['gid'] if gid == -1 else gid
-    changed = before['mode'] != '%04o' % mode or before['uid'] != uid or before['gid'] != gid
-    return changed, before, (uid, gid)
+UNSAFE = {
+    'symlink': 'it is a symbolic link',
+    'other': 'it is not a regular file',
+    'not_owner': 'it belongs to another user than the intended owner',
+    'hard_link': 'it has more than one hard link',
+    'exposed': 'its mode lets group or others read it',
+    'foreign_group': 'its mode lets another group read it',
+}
+
+
+class _SafeCopy(object):
+    """The file cache at ``target`` judged without following links, and a private copy of a
+    safe one for the library to read (removed on exit)."""
+
+    def __init__(self, target, mode, owner, group):
+        self.target = target
+        self.mode, self.owner, self.group = mode, owner, group
+        self.state = None
+        self.workdir = None
+        self.source = None
+        if target.is_file:
+            self.state = inspect_file(target.path, mode=mode, owner=owner, group=group, secret=True)
+            if self.state['kind'] == 'file' and not self.state['problem']:
+                if self.state['content'] is None:
+                    self.state['problem'] = 'other'
+                else:
+                    self.workdir = tempfile.mkdtemp(prefix='hostsec-krb5-read-')
+                    copy = os.path.join(self.workdir, 'ccache')
+                    fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    try:
+                        os.write(fd, self.state['content'])
+                    finally:
+                        os.close(fd)
+                    self.source = caches.CcacheName('FILE:' + copy)
+
+    @property
+    def problem(self):
+        return self.state['problem'] if self.state else None
+
+    def read(self, principal, ctx):
+        """:func:`.ccache.read_cache` of the target, as seen through the checked descriptor."""
+        if self.problem:
+            return {'requested': self.target.name, 'ccache': self.target.name,
+                    'type': self.target.type, 'state': 'invalid', 'exists': False,
+                    'principal': None, 'tickets': [], 'tgt': None, 'tgt_valid': False,
+                    'path': self.target.path, 'unsafe': self.problem,
+                    'read_error': 'not a safe credential cache: %s' % UNSAFE[self.problem]}
+        info = caches.read_cache(self.source or self.target, principal, ctx)
+        if self.source is not None:
+            info.update(requested=self.target.name, ccache=self.target.name,
+                        path=self.target.path)
+        elif info['exists'] and info.get('path'):
+            # A cache of a collection, found by the library: judge its file all the same.
+            state = inspect_file(info['path'], mode=self.mode, owner=self.owner,
+                                 group=self.group, read=False)
+            if state['problem']:
+                info.update(state='invalid', principal=None, tickets=[], tgt=None,
+                            tgt_valid=False, unsafe=state['problem'],
+                            read_error='not a safe credential cache: %s'
+                            % UNSAFE[state['problem']])
+        return info
+
+    def close(self):
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
 
 
 class TicketRequest(object):
@@ -52,7 +116,7 @@ class TicketRequest(object):
 
     def __init__(self, principal=None, ccache=None, password=None, keytab=None, lifetime=None,
                  renewable=False, renew_lifetime=None, min_lifetime=3600, force=False,
-                 mode=0o600, owner=None, group=None):
+                 mode=0o600, owner=None, group=None, prepare=None, replace=None):
         self.principal = principal
         self.ccache = ccache
         self.password = password
@@ -65,6 +129,11 @@ class TicketRequest(object):
         self.mode = mode
         self.owner = owner
         self.group = group
+        # prepare(tmp): called on a new cache file before it is renamed into place (SELinux);
+        # replace(path): whether a kept cache file must still be rewritten (its context differs).
+        self.prepare = prepare
+        self.replace = replace
+        intended_ids(owner, group)  # unknown users and groups fail before anything is done
         if password is not None and keytab is not None:
             raise InvalidInputError('password and keytab are mutually exclusive')
         if lifetime is not None and lifetime <= min_lifetime:
@@ -89,6 +158,8 @@ def plan_present(request, info):
     """``(action, reason)`` for ``state=present`` given the cache as :func:`read_cache` saw it."""
     if request.force:
         return 'acquire', 'force is set'
+    if info.get('unsafe'):
+        return 'acquire', 'the cache file is not safe to keep: %s' % UNSAFE[info['unsafe']]
     if info['state'] == 'invalid':
         return 'acquire', 'the cache file is not a readable credential cache'
     if not info['exists']:
@@ -116,14 +187,24 @@ def plan_present(request, info):
 def present(request, check_mode=False):
     """Make sure ``request.ccache`` holds a TGT for ``request.principal``; return the result."""
     target = caches.resolve_name(request.ccache)
+    safe = _SafeCopy(target, request.mode, request.owner, request.group)
+    try:
+        return _present(request, target, safe, check_mode)
+    finally:
+        safe.close()
+
+
+def _present(request, target, safe, check_mode):
     principal = request.principal
     ctx = caches.context()
     if principal:
         principal = request.principal = caches.canonical_principal(principal, ctx)
-    info = caches.read_cache(target, principal, ctx)
+    info = safe.read(principal, ctx)
     if not principal:
         if not info['exists'] or not info['principal']:
-            raise InvalidInputError('principal is required: %s holds no ticket to keep' % target.name)
+            reason = (' (%s)' % info['read_error']) if info.get('unsafe') else ''
+            raise InvalidInputError('principal is required: %s holds no ticket to keep%s'
+                                    % (target.name, reason))
         principal = request.principal = info['principal']
     action, reason = plan_present(request, info)
     if action == 'acquire' and request.password is None and request.keytab is None:
@@ -133,7 +214,7 @@ def present(request, check_mode=False):
     path = info.get('path') if info['exists'] else None
     attributes_changed = False
     if action == 'none' and path:
-        attributes_changed = _wanted_attributes(path, request.mode, request.owner, request.group)[0]
+        attributes_changed = _attributes_differ(path, safe, request)
         if attributes_changed:
             action, reason = 'attributes', 'the mode, owner or group of the cache file differ'
     result = {'changed': action != 'none', 'action': action, 'reason': reason,
@@ -147,17 +228,18 @@ def present(request, check_mode=False):
         final = info if action in ('none', 'attributes') else None
     else:
         if action == 'attributes':
-            _set_attributes(path, request)
-            final = caches.read_cache(caches.CcacheName(info['ccache']), principal, ctx)
+            _set_attributes(path, safe, request)
+            final = safe.read(principal, ctx)
         elif action == 'renew':
             final = acquiring.renew(caches.CcacheName(info['ccache']), principal, mode=request.mode,
-                                    owner=request.owner, group=request.group)
+                                    owner=request.owner, group=request.group,
+                                    source=safe.source, prepare=request.prepare)
         else:
             final = acquiring.acquire(target, principal, password=request.password,
                                       keytab=request.keytab, lifetime=request.lifetime,
                                       renew_lifetime=request.renew_lifetime_request,
                                       mode=request.mode, owner=request.owner,
-                                      group=request.group)
+                                      group=request.group, prepare=request.prepare)
         after = _summary(final)
         result['ccache'] = final['ccache']
         tgt = final.get('tgt')
@@ -179,18 +261,35 @@ def _ticket_fields(info):
             'flags': tgt.get('flags') if tgt else None}
 
 
-def _set_attributes(path, request):
-    import errno  # pylint: disable=import-outside-toplevel
-    from ..common.files import FileWriteError  # pylint: disable=import-outside-toplevel
-    changed, before, ids = _wanted_attributes(path, request.mode, request.owner, request.group)
-    if not changed:
-        return
-    try:
-        os.chmod(path, request.mode)
-        os.chown(path, ids[0], ids[1])
-    except OSError as exc:
-        raise FileWriteError('cannot set mode or owner of %s: %s' % (path, exc.strerror or exc),
-                             error_name=errno.errorcode.get(exc.errno))
+def _attributes_differ(path, safe, request):
+    """Whether a cache file that is kept needs its mode or group fixed (or to be rewritten)."""
+    state = safe.state
+    if state is None:  # a cache of a collection, found by the library
+        state = inspect_file(path, mode=request.mode, owner=request.owner, group=request.group,
+                             read=False)
+        if state['kind'] != 'file':
+            return False
+    uid, gid = intended_ids(request.owner, request.group)
+    if state['problem'] or state['mode'] != '%04o' % request.mode \
+            or state['uid'] != uid or state['gid'] != gid:
+        return True
+    return bool(request.replace and request.replace(path))
+
+
+def _set_attributes(path, safe, request):
+    """Fix the mode and group through a descriptor (:func:`..common.files.ensure_file` with the
+    content that was checked), or write a fresh file when the one there is not safe."""
+    content = safe.state['content'] if safe.state else None
+    if content is None:
+        state = inspect_file(path, mode=request.mode, owner=request.owner, group=request.group)
+        content = state['content']
+    if content is None:
+        from .errors import Krb5Error  # pylint: disable=import-outside-toplevel
+        raise Krb5Error('cannot read credential cache %s to fix its mode' % path,
+                        error_name='KRB5_CC_IO')
+    ensure_file(path, content, mode=request.mode, owner=request.owner, group=request.group,
+                secret=True, prepare=request.prepare,
+                replace=bool(request.replace and request.replace(path)))
 
 
 def absent(request, check_mode=False):

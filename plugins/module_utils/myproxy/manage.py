@@ -17,43 +17,67 @@ or not, and the server issues at most the stored ``max_proxy_lifetime``.
 """
 
 import datetime
-import os
 
-from ..common.files import file_attributes
-from .credentials import read_credential_file
+from ..common.files import inspect_file, intended_ids
+from .credentials import Credential
 from .errors import (CredentialFileError, MyProxyAuthenticationError,
                      MyProxyAuthorizationError, MyProxyCredentialNotFoundError, MyProxyError,
                      MyProxyServerError)
 from . import x509 as mx509
 
 
-def inspect_proxy_file(path, min_lifetime, identity=None, now=None):
-    """Look at the credential in ``path`` without contacting anyone.
+# What is wrong with a file that is there, as common.files.inspect_file names it.
+FILE_REASONS = {'symlink': 'symlink', 'other': 'not_a_file', 'not_owner': 'not_owner',
+                'hard_link': 'hard_link', 'exposed': 'exposed', 'foreign_group': 'exposed'}
 
-    Returns ``{'usable': bool, 'reason': str, 'credential': facts or None, 'error': str}``;
-    ``reason`` is ``valid``, ``missing``, ``unreadable``, ``corrupt``, ``key_mismatch``,
-    ``expired``, ``expiring`` or ``identity_mismatch``.
+
+def inspect_proxy_file(path, min_lifetime, identity=None, now=None, ca_dir=None, mode=0o600,
+                       owner=None, group=None):
+    """Look at the credential in ``path`` without contacting anyone, nor following a link.
+
+    Returns ``{'usable': bool, 'reason': str, 'credential': facts or None, 'error': str,
+    'file': inspect_file() facts, 'content': the bytes checked (never return them)}``;
+    ``reason`` is ``valid``, ``missing``,
+    ``symlink``, ``not_a_file``, ``not_owner``, ``hard_link``, ``exposed`` (the file is not
+    one the owner alone may read: it is replaced, never used), ``corrupt``, ``key_mismatch``,
+    ``untrusted`` (the chain does not verify against ``ca_dir``), ``expired``, ``expiring``
+    or ``identity_mismatch``. With ``ca_dir=None`` the chain is not verified against a CA
+    (the modules always give one).
     """
     now = now or mx509.now()
-    if not os.path.lexists(path):
-        return {'usable': False, 'reason': 'missing', 'credential': None, 'error': None}
+    state = inspect_file(path, mode=mode, owner=owner, group=group, secret=True)
+    content = state.pop('content')
+    result = {'usable': False, 'credential': None, 'error': None, 'file': state,
+              'content': content}
+    if state['kind'] == 'absent':
+        return dict(result, reason='missing')
+    if state['problem']:
+        return dict(result, reason=FILE_REASONS[state['problem']],
+                    error='%s is not a file of its own that only %s can read'
+                    % (path, owner if owner is not None else 'the module user'))
+    if content is None:
+        return dict(result, reason='corrupt', error='%s is too large' % path)
     try:
-        credential = read_credential_file(path)
+        credential = Credential.from_pem(content, source=path)
     except CredentialFileError as exc:
-        reason = {'KEY_MISMATCH': 'key_mismatch', 'EACCES': 'unreadable',
-                  'ENOENT': 'missing'}.get(exc.error_name, 'corrupt')
-        return {'usable': False, 'reason': reason, 'credential': None, 'error': str(exc)}
+        reason = {'KEY_MISMATCH': 'key_mismatch'}.get(exc.error_name, 'corrupt')
+        return dict(result, reason=reason, error=str(exc))
     facts = credential.describe(now)
+    result['credential'] = facts
     if not _chain_signatures_ok(credential):
-        return {'usable': False, 'reason': 'corrupt', 'credential': facts,
-                'error': 'the certificates in %s do not sign each other' % path}
+        return dict(result, reason='corrupt',
+                    error='the certificates in %s do not sign each other' % path)
+    if ca_dir is not None:
+        problem = mx509.chain_problem(credential.cert, credential.chain, ca_dir, now)
+        if problem:
+            return dict(result, reason='untrusted', error=problem)
     if identity and not mx509.dn_equal(facts['identity'], identity):
-        return {'usable': False, 'reason': 'identity_mismatch', 'credential': facts, 'error': None}
+        return dict(result, reason='identity_mismatch')
     if facts['remaining'] <= 0:
-        return {'usable': False, 'reason': 'expired', 'credential': facts, 'error': None}
+        return dict(result, reason='expired')
     if facts['remaining'] < min_lifetime:
-        return {'usable': False, 'reason': 'expiring', 'credential': facts, 'error': None}
-    return {'usable': True, 'reason': 'valid', 'credential': facts, 'error': None}
+        return dict(result, reason='expiring')
+    return dict(result, usable=True, reason='valid')
 
 
 def _chain_signatures_ok(credential):
@@ -71,18 +95,14 @@ def _chain_signatures_ok(credential):
     return True
 
 
-def attributes_differ(path, mode, owner=None, group=None):
-    """Whether ``path`` lacks ``mode`` (or the owner/group asked for)."""
-    attrs = file_attributes(path)
-    if attrs is None:
+def attributes_differ(state, mode, owner=None, group=None):
+    """Whether the kept file :func:`inspect_proxy_file` described (``state['file']``) lacks
+    ``mode`` or the group asked for (its owner is right, or it would not have been kept)."""
+    facts = state.get('file') or {}
+    if facts.get('kind') != 'file':
         return True
-    if attrs['mode'] != '%04o' % mode:
-        return True
-    if owner not in (None, '') and owner not in (attrs['owner'], str(attrs['uid'])):
-        return True
-    if group not in (None, '') and group not in (attrs['group'], str(attrs['gid'])):
-        return True
-    return False
+    uid, gid = intended_ids(owner, group)
+    return facts['mode'] != '%04o' % mode or facts['uid'] != uid or facts['gid'] != gid
 
 
 POLICY_FIELDS = ('description', 'retrievers', 'renewers', 'key_retrievers', 'trusted_retrievers')

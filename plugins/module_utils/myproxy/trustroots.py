@@ -4,8 +4,10 @@
 
 The server sends the files of its CA directory (``<hash>.0`` certificates, ``.signing_policy``,
 ``.namespaces``, CRLs ``.r0`` ...) by name. :func:`sync_trustroots` makes ``dest`` hold them with
-mode 0644, writing each file atomically and only when its content or mode differs, and with
-``remove_stale`` removes the files of ``dest`` the server did not send.
+mode 0644 (or the mode, owner and group asked for), writing each file atomically and only when
+its content or attributes differ, and with ``remove_stale`` removes the files of ``dest`` the
+server did not send. Existing files are read and fixed through :func:`..common.files.ensure_file`
+(a descriptor opened without following links); a link, or a file of another owner, is replaced.
 """
 
 import hashlib
@@ -14,7 +16,7 @@ import re
 import stat
 import tempfile
 
-from ..common.files import FileWriteError, ensure_file
+from ..common.files import FileWriteError, ensure_file, inspect_file
 from .errors import CredentialFileError, MyProxyProtocolError, MyProxyServerIdentityError
 from .transport import verify_chain
 from . import x509 as mx509
@@ -31,8 +33,13 @@ def digest(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def sync_trustroots(dest, files, remove_stale=False, check_mode=False):
+def sync_trustroots(dest, files, remove_stale=False, check_mode=False, mode=FILE_MODE,
+                    owner=None, group=None, prepare=None, replace=None):
     """Bring ``dest`` in line with ``files`` (``{name: bytes}``).
+
+    ``mode``/``owner``/``group`` are those of each file (owner and group default to the
+    effective ids); ``prepare``/``replace`` are the SELinux hooks of
+    :func:`..common.files.ensure_file`.
 
     Returns ``{'changed', 'added', 'updated', 'removed', 'unchanged', 'files',
     'directory_created', 'before', 'after'}``; ``before``/``after`` map file names to the
@@ -61,22 +68,27 @@ def sync_trustroots(dest, files, remove_stale=False, check_mode=False):
     for name in existing:
         path = os.path.join(dest, name)
         try:
-            mode = os.lstat(path).st_mode
+            kind = os.lstat(path).st_mode
         except OSError:
             continue
-        if stat.S_ISREG(mode):
-            with open(path, 'rb') as handle:
-                result['before'][name] = digest(handle.read())
-        elif stat.S_ISLNK(mode):
+        if stat.S_ISREG(kind):
+            content = inspect_file(path, secret=False)['content']
+            if content is not None:
+                result['before'][name] = digest(content)
+        elif stat.S_ISLNK(kind):
             result['before'][name] = 'symlink'
     for name in sorted(files):
         path = os.path.join(dest, name)
         if result['directory_created']:
             result['added'].append(name)
             if not check_mode:
-                ensure_file(path, files[name], mode=FILE_MODE)
+                ensure_file(path, files[name], mode=mode, owner=owner, group=group,
+                            secret=False, prepare=prepare)
         else:
-            change = ensure_file(path, files[name], mode=FILE_MODE, check_mode=check_mode)
+            change = ensure_file(path, files[name], mode=mode, owner=owner, group=group,
+                                 check_mode=check_mode, secret=False, prepare=prepare,
+                                 replace=bool(replace and os.path.lexists(path)
+                                              and replace(path)))
             if not change['changed']:
                 result['unchanged'].append(name)
             elif change['before']['exists']:

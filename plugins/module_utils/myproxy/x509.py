@@ -20,6 +20,8 @@ Proxy certificate types (RFC 3820 and its predecessors):
 """
 
 import datetime
+import os
+import warnings
 
 from .errors import CredentialFileError, MyProxyInputError
 
@@ -31,6 +33,11 @@ try:
     HAS_CRYPTOGRAPHY = True
 except ImportError:  # reported by deps.CRYPTOGRAPHY
     HAS_CRYPTOGRAPHY = False
+
+try:
+    from OpenSSL import crypto as ossl_crypto
+except ImportError:  # reported by deps (pyOpenSSL)
+    ossl_crypto = None
 
 UTC = datetime.timezone.utc
 
@@ -218,6 +225,58 @@ def identity(cert, chain=()):
     # Only proxies (the end-entity certificate is missing): the last proxy's issuer is the
     # best guess we have.
     return oneline((list(chain) or [cert])[-1].issuer)
+
+
+def chain_problem(cert, chain, ca_dir, when=None):
+    """Why ``cert`` (a proxy or an end-entity certificate) with its ``chain`` does not verify,
+    or ``None`` when it does. The rules of the Globus tools for a proxy credential:
+
+    - each leading proxy is named after its issuer plus one ``CN``, signed by the next
+      certificate and within its validity;
+    - the first certificate that is not a proxy (the end-entity certificate) verifies with
+      OpenSSL against the CA directory ``ca_dir`` (hashed PEM files, as
+      ``/etc/grid-security/certificates``), the rest of ``chain`` serving as intermediates.
+
+    A missing ``ca_dir`` means nothing can be trusted.
+    """
+    when = when or now()
+    certs = [cert] + list(chain)
+    index = 0
+    while index < len(certs) and proxy_type(
+            certs[index], certs[index + 1] if index + 1 < len(certs) else None) != 'end_entity':
+        index += 1
+    if index == len(certs):
+        return 'the chain holds no end-entity certificate'
+    for child, parent in zip(certs[:index], certs[1:index + 1]):
+        subject = list(child.subject)
+        if not subject or subject[-1].oid != NameOID.COMMON_NAME \
+                or cx509.Name(subject[:-1]) != parent.subject or child.issuer != parent.subject:
+            return 'proxy %s is not named after its issuer' % oneline(child.subject)
+        verify = getattr(child, 'verify_directly_issued_by', None)
+        if verify is not None:
+            try:
+                verify(parent)
+            except Exception:  # pylint: disable=broad-except
+                return 'proxy %s is not signed by %s' % (oneline(child.subject),
+                                                         oneline(parent.subject))
+        if not not_before(child) - CLOCK_SKEW <= when <= not_after(child):
+            return 'proxy %s is not valid now' % oneline(child.subject)
+    if not ca_dir or not os.path.isdir(ca_dir):
+        return 'the CA directory %s does not exist' % ca_dir
+    if ossl_crypto is None:
+        return 'pyOpenSSL is needed to verify the chain'
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        store = ossl_crypto.X509Store()
+        store.load_locations(None, ca_dir)
+        leaf = ossl_crypto.X509.from_cryptography(certs[index])
+        others = [ossl_crypto.X509.from_cryptography(other) for other in certs[index + 1:]]
+        try:
+            ossl_crypto.X509StoreContext(store, leaf, chain=others).verify_certificate()
+        except ossl_crypto.X509StoreContextError as exc:
+            return 'the end-entity certificate %s does not verify against %s (%s)' % (
+                oneline(certs[index].subject), ca_dir, _short(exc))
+    return None
 
 
 # --------------------------------------------------------------------------- keys and PEM

@@ -153,23 +153,48 @@ def test_ensure_file_check_mode_writes_nothing(tmp_path):
 
 def test_ensure_file_fixes_the_mode_without_rewriting(tmp_path):
     path = str(tmp_path / 'cred')
-    write_atomic(path, b'same', mode=0o640)
+    write_atomic(path, b'same', mode=0o400)
     inode = os.stat(path).st_ino
     result = ensure_file(path, b'same')
     assert result['changed'] and not result['content_changed'] and result['attributes_changed']
-    assert result['before']['mode'] == '0640' and result['after']['mode'] == '0600'
+    assert not result['replaced'] and result['problem'] is None
+    assert result['before']['mode'] == '0400' and result['after']['mode'] == '0600'
     assert mode_of(path) == 0o600
     assert os.stat(path).st_ino == inode
 
 
-def test_ensure_file_keeps_the_owner_of_an_existing_file(tmp_path):
+def test_ensure_file_fixes_the_mode_of_a_public_file_in_place(tmp_path):
+    path = str(tmp_path / 'ca.pem')
+    write_atomic(path, b'same', mode=0o600)
+    inode = os.stat(path).st_ino
+    result = ensure_file(path, b'same', mode=0o644, secret=False)
+    assert result['changed'] and not result['replaced']
+    assert mode_of(path) == 0o644 and os.stat(path).st_ino == inode
+
+
+def test_ensure_file_replaces_a_secret_that_others_could_read(tmp_path):
+    path = str(tmp_path / 'cred')
+    write_atomic(path, b'same', mode=0o640)
+    inode = os.stat(path).st_ino
+    result = ensure_file(path, b'same')
+    assert result['changed'] and result['replaced'] and result['problem'] == 'exposed'
+    assert mode_of(path) == 0o600
+    assert os.stat(path).st_ino != inode
+    assert read_file(path) == b'same'
+
+
+def test_ensure_file_owner_defaults_to_the_effective_uid(tmp_path):
+    """The owner of a file that is there is not the default: it is replaced by our own file."""
     if os.geteuid() != 0:
         pytest.skip('changing the owner of a file needs root')
-    nobody = pwd.getpwnam('nobody')
     path = str(tmp_path / 'cred')
-    write_atomic(path, b'old', owner='nobody')
-    ensure_file(path, b'new')
-    assert os.stat(path).st_uid == nobody.pw_uid
+    write_atomic(path, b'same', owner='nobody')
+    inode = os.stat(path).st_ino
+    result = ensure_file(path, b'same')
+    assert result['replaced'] and result['problem'] == 'not_owner'
+    st = os.stat(path)
+    assert (st.st_uid, st.st_gid) == (os.geteuid(), os.getegid())
+    assert st.st_ino != inode and read_file(path) == b'same'
 
 
 def test_file_attributes(tmp_path):
@@ -179,3 +204,135 @@ def test_file_attributes(tmp_path):
     attrs = file_attributes(path)
     assert attrs['mode'] == '0640' and attrs['symlink'] is False
     assert attrs['owner'] == pwd.getpwuid(os.geteuid()).pw_name
+
+
+# --------------------------------------------------------------- hostile destinations
+
+def _victim(tmp_path, mode=0o644):
+    """A file of someone else (nobody, or ourselves without root) that nothing may touch."""
+    victim = tmp_path / 'victim'
+    victim.write_bytes(b'VICTIM')
+    os.chmod(str(victim), mode)
+    if os.geteuid() == 0:
+        os.chown(str(victim), pwd.getpwnam('nobody').pw_uid, -1)
+    st = os.lstat(str(victim))
+    return victim, (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode))
+
+
+def _unchanged(victim, facts):
+    st = os.lstat(str(victim))
+    return (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == facts \
+        and victim.read_bytes() == b'VICTIM'
+
+
+def test_a_link_at_dest_is_replaced_even_when_its_target_holds_the_content(tmp_path):
+    """The target's content, owner and mode are never taken as those of dest."""
+    victim, facts = _victim(tmp_path, mode=0o600)
+    link = tmp_path / 'cred'
+    link.symlink_to(victim)
+    result = ensure_file(str(link), b'VICTIM', mode=0o600)
+    assert result['changed'] and result['replaced'] and result['problem'] == 'symlink'
+    assert not os.path.islink(str(link))
+    st = os.lstat(str(link))
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (os.geteuid(), os.getegid(), 0o600)
+    assert _unchanged(victim, facts)
+
+
+def test_a_hard_link_at_dest_is_replaced_not_chmodded(tmp_path):
+    victim, _facts = _victim(tmp_path, mode=0o400)
+    if os.geteuid() == 0:
+        os.chown(str(victim), 0, 0)  # a hard link to a file of ours (protected_hardlinks)
+    os.link(str(victim), str(tmp_path / 'cred'))
+    result = ensure_file(str(tmp_path / 'cred'), b'VICTIM', mode=0o600)
+    assert result['replaced'] and result['problem'] == 'hard_link'
+    assert mode_of(str(victim)) == 0o400
+    assert os.stat(str(victim)).st_ino != os.stat(str(tmp_path / 'cred')).st_ino
+
+
+def test_inspect_file_never_follows_a_link(tmp_path):
+    victim, _facts = _victim(tmp_path, mode=0o600)
+    (tmp_path / 'cred').symlink_to(victim)
+    state = files.inspect_file(str(tmp_path / 'cred'))
+    assert state['kind'] == 'symlink' and state['problem'] == 'symlink'
+    assert state['content'] is None
+    assert files.inspect_file(str(tmp_path / 'absent'))['kind'] == 'absent'
+    os.mkfifo(str(tmp_path / 'fifo'))
+    assert files.inspect_file(str(tmp_path / 'fifo'))['problem'] == 'other'
+
+
+def test_link_swapped_in_between_check_and_change_touches_nothing_else(tmp_path, monkeypatch):
+    """The race: dest is checked (our file, mode 0400), then swapped for a link to a victim
+    before its mode and group are fixed. The fix goes to the descriptor that was checked."""
+    victim, facts = _victim(tmp_path, mode=0o644)
+    path = str(tmp_path / 'cred')
+    write_atomic(path, b'same', mode=0o400)
+    checked_inode = os.stat(path).st_ino
+
+    def swap(where):
+        os.rename(where, where + '.moved')
+        os.symlink(str(victim), where)
+
+    monkeypatch.setattr(files, '_race_window', swap)
+    gid = pwd.getpwnam('nobody').pw_gid if os.geteuid() == 0 else None
+    ensure_file(path, b'same', mode=0o600, group=gid)
+    assert _unchanged(victim, facts)
+    moved = os.stat(path + '.moved')
+    assert moved.st_ino == checked_inode and stat.S_IMODE(moved.st_mode) == 0o600
+    if gid is not None:
+        assert moved.st_gid == gid
+
+
+def test_check_destination(tmp_path):
+    assert files.check_destination(str(tmp_path / 'x')) == (os.geteuid(), os.getegid())
+    with pytest.raises(FileWriteError, match='does not exist') as info:
+        files.check_destination(str(tmp_path / 'nodir' / 'x'))
+    assert info.value.error_name == 'ENOENT'
+    with pytest.raises(FileWriteError, match='unknown user'):
+        files.check_destination(str(tmp_path / 'x'), owner='no-such-user-hostsec')
+    with pytest.raises(FileWriteError, match='is a directory'):
+        files.check_destination(str(tmp_path))
+
+
+def _as_nobody(function):
+    """Run ``function()`` in a child process as nobody; return what it returned or raised."""
+    nobody = pwd.getpwnam('nobody')
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_end)
+        try:
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            answer = 'returned %r' % (function(),)
+        except FileWriteError as exc:
+            answer = '%s %s' % (exc.error_name, exc)
+        except BaseException as exc:  # pylint: disable=broad-except
+            answer = repr(exc)
+        os.write(write_end, answer.encode())
+        os._exit(0)  # pylint: disable=protected-access
+    os.close(write_end)
+    with os.fdopen(read_end, 'rb') as handle:
+        answer = handle.read().decode()
+    os.waitpid(pid, 0)
+    return answer
+
+
+def test_check_destination_unwritable_or_unreachable_directory(tmp_path):
+    """As an unprivileged uid (nobody): a root-owned 0755 directory, and a directory it cannot
+    reach, are refused up front (EACCES), not reported as missing."""
+    if os.geteuid() != 0:
+        pytest.skip('switching to another uid needs root')
+    import tempfile  # pylint: disable=import-outside-toplevel
+    top = tempfile.mkdtemp(prefix='hostsec-unwritable-')  # reachable by nobody, unlike tmp_path
+    try:
+        os.chmod(top, 0o755)
+        answer = _as_nobody(lambda: files.check_destination(os.path.join(top, 'x509up')))
+        assert answer.startswith('EACCES ') and 'no permission to create files' in answer, answer
+    finally:
+        os.rmdir(top)
+    hidden = tmp_path / 'hidden'
+    hidden.mkdir()
+    os.chmod(str(tmp_path), 0o700)
+    answer = _as_nobody(lambda: files.check_destination(str(hidden / 'x509up')))
+    assert answer.startswith('EACCES ') and 'Permission denied' in answer, answer

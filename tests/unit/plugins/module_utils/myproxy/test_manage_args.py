@@ -97,6 +97,7 @@ def test_inspect_detects_tampered_chain(tmp_path, pki):
     proxy = mproxy.sign_proxy(proxy_key.public_key(), cert, key, 3600)
     path = tmp_path / 'x509up'
     path.write_bytes(Credential(proxy, proxy_key, [other]).to_pem())
+    os.chmod(str(path), 0o600)
     if not hasattr(proxy, 'verify_directly_issued_by'):
         pytest.skip('cryptography < 40 cannot verify signatures directly')
     assert inspect_proxy_file(str(path), 60)['reason'] == 'corrupt'
@@ -106,10 +107,46 @@ def test_attributes_differ(tmp_path):
     path = tmp_path / 'f'
     path.write_bytes(b'x')
     os.chmod(str(path), 0o600)
-    assert not attributes_differ(str(path), 0o600)
-    os.chmod(str(path), 0o644)
-    assert attributes_differ(str(path), 0o600)
-    assert attributes_differ(str(tmp_path / 'absent'), 0o600)
+    state = inspect_proxy_file(str(path), 60)
+    assert not attributes_differ(state, 0o600)
+    os.chmod(str(path), 0o400)
+    assert attributes_differ(inspect_proxy_file(str(path), 60), 0o600)
+    assert attributes_differ(inspect_proxy_file(str(tmp_path / 'absent'), 60), 0o600)
+
+
+def test_inspect_never_uses_a_link_nor_a_file_others_can_read(tmp_path, pki):
+    _ca, key, cert = pki
+    victim = tmp_path / 'victim'
+    write_proxy(victim, key, cert, 7200)
+    link = tmp_path / 'x509up_link'
+    link.symlink_to(victim)
+    state = inspect_proxy_file(str(link), 60)
+    assert state['reason'] == 'symlink' and not state['usable'] and state['credential'] is None
+    os.chmod(str(victim), 0o640)
+    assert inspect_proxy_file(str(victim), 60)['reason'] == 'exposed'
+    os.chmod(str(victim), 0o600)
+    if os.geteuid() == 0:
+        os.chown(str(victim), 65534, -1)
+        assert inspect_proxy_file(str(victim), 60)['reason'] == 'not_owner'
+        assert inspect_proxy_file(str(victim), 60, owner=65534)['usable']
+
+
+def test_inspect_verifies_the_chain_against_the_ca_dir(tmp_path, pki):
+    ca, key, cert = pki
+    ca_dir = str(tmp_path / 'certificates')
+    ca.install(ca_dir)
+    path = tmp_path / 'x509up'
+    write_proxy(path, key, cert, 7200)
+    assert inspect_proxy_file(str(path), 60, ca_dir=ca_dir)['usable']
+    # A proxy of a self-signed "user" (what another local user can make and plant).
+    mallory = gridpki.CertificateAuthority(subject='/O=Grid/CN=mallory')
+    mkey, mcert = mallory.issue('/O=Grid/CN=mallory')
+    write_proxy(path, mkey, mcert, 7200)
+    state = inspect_proxy_file(str(path), 60, ca_dir=ca_dir)
+    assert state['reason'] == 'untrusted' and not state['usable']
+    assert 'does not verify' in state['error']
+    assert inspect_proxy_file(str(path), 60, ca_dir=str(tmp_path / 'none'))['reason'] == \
+        'untrusted'
 
 
 NOW = datetime.datetime(2030, 1, 1, tzinfo=UTC)
