@@ -110,6 +110,10 @@ notes:
 seealso:
   - module: hostsec.mgmt.krb5_ticket_info
   - module: hostsec.mgmt.krb5_keytab_info
+  - module: community.general.krb_ticket
+    description: Wraps the kinit, klist and kdestroy commands; M(hostsec.mgmt.krb5_ticket) reads the
+      cache itself, so a run that changes nothing contacts no KDC and shows no password on a
+      command line.
 attributes:
   check_mode:
     support: full

@@ -182,7 +182,14 @@ notes:
     messages and 64 KiB of message text are kept, each message or prompt text is cut to
     4096 bytes, and a stack that asks more than 32 prompts gets C(PAM_CONV_ERR). When anything
     was cut, RV(truncated) is V(true) and RV(notes) tells what.
+requirements:
+  - Linux-PAM's C(libpam.so.0) on the managed host (Debian/Ubuntu C(libpam0g), RHEL/Fedora
+    C(pam)), which every Linux system with PAM has. No Python package is needed; the module
+    calls libpam through C(ctypes).
 seealso:
+  - module: community.general.pamd
+    description: Edits the rules of a PAM service file; M(hostsec.mgmt.pam_check) then proves that
+      the edited service still lets the right accounts in.
   - name: Linux-PAM application developers' guide
     description: The PAM calls this module makes and what their return codes mean.
     link: https://www.chiark.greenend.org.uk/doc/libpam-doc/html/Linux-PAM_ADG.html
@@ -193,6 +200,12 @@ attributes:
   diff_mode:
     support: none
     details: The module changes nothing, so there is no difference to show.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+    details: Linux with Linux-PAM. Other PAM implementations (OpenPAM on the BSDs, Solaris PAM)
+      are not supported.
 """
 
 EXAMPLES = r"""
