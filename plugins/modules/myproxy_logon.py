@@ -33,11 +33,22 @@ extends_documentation_fragment:
   - hostsec.mgmt.myproxy
   - hostsec.mgmt.files
 options:
+  state:
+    description:
+      - V(present) keeps a valid credential in O(dest), retrieving one when needed.
+      - V(absent) removes O(dest), as C(grid-proxy-destroy) does - a regular file of the module's
+        user is overwritten with zeros before its name is removed; a symbolic link is removed,
+        never followed. The server is not contacted; the credential stored on the server is
+        left alone (M(hostsec.mgmt.myproxy_credential) removes that).
+    type: str
+    choices: [present, absent]
+    default: present
+    version_added: 0.1.0
   username:
     description:
       - The MyProxy account name the credential is stored under.
+      - Required with O(state=present).
     type: str
-    required: true
   passphrase:
     description:
       - The passphrase of the stored credential. Never returned or logged.
@@ -166,6 +177,11 @@ EXAMPLES = r"""
 - name: Show when it ends
   ansible.builtin.debug:
     msg: "{{ proxy.identity }} until {{ proxy.not_after }}"
+
+- name: Remove the proxy file of a retired service (the stored credential stays on the server)
+  hostsec.mgmt.myproxy_logon:
+    state: absent
+    dest: /var/lib/ingest/proxy.pem
 """
 
 RETURN = r"""
@@ -183,6 +199,9 @@ reason:
     - Reasons about the file itself, for which the file is replaced and never used - V(symlink),
       V(not_a_file), V(not_owner) (another owner than O(owner)), V(hard_link), V(exposed) (group
       or others may read it). V(untrusted) when its chain does not verify against O(ca_dir).
+    - With O(state=absent), V(removed) (a file was removed), V(removed_symlink) or V(removed_other)
+      (a link or another non-regular file was removed, never followed), or V(absent) (nothing
+      was there).
   returned: always
   type: str
   sample: expiring
@@ -295,7 +314,7 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.credentials i
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.errors import (
     MyProxyInputError, MyProxyServerError)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.manage import (
-    attributes_differ, inspect_proxy_file)
+    attributes_differ, inspect_proxy_file, remove_proxy)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.trustroots import sync_trustroots
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import x509 as mx509
 
@@ -312,7 +331,8 @@ def _diff_view(path, facts):
 def main():
     argument_spec = myproxy_argument_spec()
     argument_spec.update(
-        username=dict(type='str', required=True),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        username=dict(type='str'),
         passphrase=dict(type='str', no_log=True,
                         fallback=env_fallback_nonempty_spec('HOSTSEC_MYPROXY_PASSPHRASE')),
         credname=dict(type='str'),
@@ -327,10 +347,16 @@ def main():
         mode=dict(type='raw', default=FILE_MODE),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           add_file_common_args=True)
-    deps.fail_if_missing(module)
+                           add_file_common_args=True,
+                           required_if=[('state', 'present', ('username',))])
     params = module.params
     result = {'changed': False, 'retrieved': False, 'server': None}
+    if params['state'] == 'absent':
+        with fail_on_error(module, **result):
+            result.update(remove_proxy(params['dest'] or default_proxy_path(), module.check_mode,
+                                       module._diff))
+        module.exit_json(**result)
+    deps.fail_if_missing(module)
 
     with fail_on_error(module, **result):
         lifetime = parse_duration(params['lifetime'], 'lifetime')

@@ -367,6 +367,57 @@ def check_destination(path, owner=None, group=None):
     return uid, gid
 
 
+def remove_file(path, check_mode=False, wipe=True):
+    """Remove the name ``path``; ``{'changed': bool, 'kind': 'absent'|'file'|'symlink'|'other'}``.
+
+    A link is removed, never followed (its target is untouched). With ``wipe`` a regular file
+    that the effective user owns and that has no other name is overwritten with zeros through a
+    descriptor opened with ``O_NOFOLLOW`` before its name is removed (as grid-proxy-destroy
+    does), so the key does not linger in the freed blocks of a simple file system. A directory
+    is refused.
+    """
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return {'changed': False, 'kind': 'absent'}
+        raise _os_error('inspect', path, exc)
+    if stat.S_ISDIR(st.st_mode):
+        raise FileWriteError('cannot remove %s: it is a directory' % path, error_name='EISDIR')
+    kind = 'symlink' if stat.S_ISLNK(st.st_mode) else 'file' if stat.S_ISREG(st.st_mode) else 'other'
+    if check_mode:
+        return {'changed': True, 'kind': kind}
+    if wipe and kind == 'file':
+        _wipe(path)
+    try:
+        os.unlink(path)
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            raise _os_error('remove', path, exc)
+    _fsync_dir(os.path.dirname(os.path.abspath(path)))
+    return {'changed': True, 'kind': kind}
+
+
+def _wipe(path):
+    try:
+        fd = os.open(path, os.O_WRONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0)
+                     | getattr(os, 'O_CLOEXEC', 0))
+    except OSError:
+        return  # swapped for a link or something else meanwhile: only its name is removed
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and st.st_uid == os.geteuid():
+            left = st.st_size
+            block = b'\0' * 65536
+            while left > 0:
+                left -= os.write(fd, block[:min(left, len(block))])
+            os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _user_name(uid):
     try:
         return pwd.getpwuid(uid).pw_name

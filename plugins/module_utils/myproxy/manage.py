@@ -18,7 +18,7 @@ or not, and the server issues at most the stored ``max_proxy_lifetime``.
 
 import datetime
 
-from ..common.files import inspect_file, intended_ids
+from ..common.files import inspect_file, intended_ids, remove_file
 from .credentials import Credential
 from .errors import (CredentialFileError, MyProxyAuthenticationError,
                      MyProxyAuthorizationError, MyProxyCredentialNotFoundError, MyProxyError,
@@ -93,6 +93,20 @@ def _chain_signatures_ok(credential):
             # InvalidSignature, or ValueError/TypeError for mismatching names or key types.
             return False
     return True
+
+
+def remove_proxy(path, check_mode=False, diff=False):
+    """``state=absent`` of myproxy_logon: remove the proxy file ``path`` (wiped first, never
+    through a link). Needs no server and no crypto library; returns the module's result keys."""
+    outcome = remove_file(path, check_mode=check_mode)
+    result = {'changed': outcome['changed'], 'path': path,
+              'reason': 'removed' if outcome['changed'] else 'absent'}
+    if outcome['changed'] and outcome['kind'] != 'file':
+        result['reason'] = 'removed_%s' % outcome['kind']
+    if diff:
+        result['diff'] = {'before': {'path': path, 'exists': outcome['kind'] != 'absent'},
+                          'after': {'path': path, 'exists': False}}
+    return result
 
 
 def attributes_differ(state, mode, owner=None, group=None):

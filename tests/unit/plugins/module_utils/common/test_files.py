@@ -336,3 +336,46 @@ def test_check_destination_unwritable_or_unreachable_directory(tmp_path):
     os.chmod(str(tmp_path), 0o700)
     answer = _as_nobody(lambda: files.check_destination(str(hidden / 'x509up')))
     assert answer.startswith('EACCES ') and 'Permission denied' in answer, answer
+
+
+def test_remove_file_wipes_an_own_file_and_removes_its_name(tmp_path):
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.common.files import remove_file
+    path = tmp_path / 'x509up'
+    path.write_bytes(b'-----BEGIN PRIVATE KEY-----secret')
+    fd = os.open(str(path), os.O_RDONLY)  # sees the inode after its name is gone
+    try:
+        assert remove_file(str(path)) == {'changed': True, 'kind': 'file'}
+        assert not path.exists()
+        assert os.pread(fd, 64, 0) == b'\0' * len(b'-----BEGIN PRIVATE KEY-----secret')
+    finally:
+        os.close(fd)
+    assert remove_file(str(path)) == {'changed': False, 'kind': 'absent'}
+
+
+def test_remove_file_removes_a_link_never_its_target(tmp_path):
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.common.files import remove_file
+    victim = tmp_path / 'victim'
+    victim.write_bytes(b'root proxy')
+    link = tmp_path / 'x509up'
+    link.symlink_to(victim)
+    assert remove_file(str(link), check_mode=True) == {'changed': True, 'kind': 'symlink'}
+    assert os.path.islink(str(link))
+    assert remove_file(str(link)) == {'changed': True, 'kind': 'symlink'}
+    assert not os.path.lexists(str(link)) and victim.read_bytes() == b'root proxy'
+
+
+def test_remove_file_leaves_other_names_of_a_hard_linked_file_intact(tmp_path):
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.common.files import remove_file
+    other = tmp_path / 'other-name'
+    other.write_bytes(b'someone else')
+    path = tmp_path / 'x509up'
+    os.link(str(other), str(path))
+    assert remove_file(str(path))['changed']
+    assert other.read_bytes() == b'someone else'
+
+
+def test_remove_file_refuses_a_directory(tmp_path):
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.common.files import (
+        FileWriteError, remove_file)
+    with pytest.raises(FileWriteError, match='directory'):
+        remove_file(str(tmp_path))
