@@ -61,7 +61,9 @@ options:
         V(1d12h). The KDC may issue a shorter one (the principal's and the realm's maximum).
       - Defaults to C(ticket_lifetime) of krb5.conf.
       - Must be longer than O(min_lifetime).
-    type: str
+      - Every lifetime option of the collection reads the same forms - seconds (V(3600)), units
+        V(w), V(d), V(h), V(m), V(s) in any combination (V(1d12h), V(1h 30m)), or V(H:MM[:SS]).
+    type: raw
   renewable:
     description:
       - Request a renewable ticket. A TGT that is not renewable is replaced by a new one.
@@ -73,11 +75,12 @@ options:
     description:
       - The renewable lifetime to request (a duration as for O(lifetime)). Defaults to
         C(renew_lifetime) of krb5.conf when O(renewable=true).
-    type: str
+    type: raw
   min_lifetime:
     description:
-      - Below this remaining lifetime the TGT is renewed (if renewable) or a new one acquired.
-    type: str
+      - Below this remaining lifetime the TGT is renewed (if renewable) or a new one acquired
+        (a duration as for O(lifetime)).
+    type: raw
     default: 1h
   force:
     description:
@@ -229,10 +232,10 @@ def argument_spec():
         password=dict(type='str', no_log=True,
                       fallback=env_fallback_nonempty_spec('HOSTSEC_KRB5_PASSWORD')),
         keytab=dict(type='path', no_log=False),
-        lifetime=dict(type='str'),
+        lifetime=dict(type='raw'),
         renewable=dict(type='bool', default=False),
-        renew_lifetime=dict(type='str'),
-        min_lifetime=dict(type='str', default='1h'),
+        renew_lifetime=dict(type='raw'),
+        min_lifetime=dict(type='raw', default='1h'),
         force=dict(type='bool', default=False),
         mode=dict(type='raw', default='0600'),
     )
