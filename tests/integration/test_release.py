@@ -4,7 +4,6 @@
 with the collection and nothing of the developer tooling, it installs into a path of the
 user's choice, and a play runs from that installed copy alone."""
 
-import os
 import tarfile
 
 import pytest
