@@ -336,6 +336,13 @@ class CIMXMLHandler(BaseHTTPRequestHandler):
                     code = CIM_ERR_NOT_SUPPORTED if no_pull['value'] is True else cimxml.status_code(no_pull['value'])
                     raise CIMError(code, 'pull operations are not supported by this server')
                 result = app.dispatcher.run(request)
+                drops = quirks.match('modify_drops_unlisted', **match) \
+                    if request.operation == 'ModifyInstance' and request.params.get('PropertyList') is not None \
+                    else None
+                if drops is not None:
+                    entry['quirks'].append('modify_drops_unlisted')
+                    app.dispatcher.drop_unlisted(request.params['ModifiedInstance'].path,
+                                                 request.params['PropertyList'], keep_keys=bool(drops.get('keep_keys')))
             except CIMError as exc:
                 error = exc
             except Exception as exc:  # pylint: disable=broad-except
