@@ -67,6 +67,10 @@ Quirks (see :data:`QUIRKS`):
     by its old path fails with CIM_ERR_NOT_FOUND (with no key listed the instance is gone: nothing
     could address it); with ``keep_keys: true`` only the non-key
     properties are dropped. A ModifyInstance without a PropertyList is not affected.
+``ignore_writes``
+    the writes without a return value (ModifyInstance, DeleteInstance, CreateClass,
+    ModifyClass, DeleteClass, SetQualifier, DeleteQualifier) answer success without being
+    carried out, as a sloppy broker that accepts what it does not do.
 """
 
 import json
@@ -76,7 +80,8 @@ import threading
 
 QUIRKS = ('empty_ireturnvalue', 'omit_empty_ireturnvalue', 'single_namespace_element', 'compact_empty_elements',
           'no_pull', 'delay', 'reset', 'http_500', 'always_401', 'cim_error', 'raw_response', 'chunked', 'close',
-          'readonly_indications', 'override_indication_keys', 'modify_drops_unlisted')
+          'readonly_indications', 'override_indication_keys', 'modify_drops_unlisted',
+          'ignore_writes')
 
 _FILTERS = ('operations', 'classes', 'times')
 

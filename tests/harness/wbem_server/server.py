@@ -335,10 +335,15 @@ class CIMXMLHandler(BaseHTTPRequestHandler):
                     entry['quirks'].append('no_pull')
                     code = CIM_ERR_NOT_SUPPORTED if no_pull['value'] is True else cimxml.status_code(no_pull['value'])
                     raise CIMError(code, 'pull operations are not supported by this server')
-                result = app.dispatcher.run(request)
+                ignore = quirks.match('ignore_writes', **match) if request.operation in cimxml.VOID_OPERATIONS \
+                    and request.operation in cimxml.WRITE_OPERATIONS else None
+                if ignore is not None:
+                    entry['quirks'].append('ignore_writes')
+                else:
+                    result = app.dispatcher.run(request)
                 drops = quirks.match('modify_drops_unlisted', **match) \
-                    if request.operation == 'ModifyInstance' and request.params.get('PropertyList') is not None \
-                    else None
+                    if ignore is None and request.operation == 'ModifyInstance' \
+                    and request.params.get('PropertyList') is not None else None
                 if drops is not None:
                     entry['quirks'].append('modify_drops_unlisted')
                     app.dispatcher.drop_unlisted(request.params['ModifiedInstance'].path,
