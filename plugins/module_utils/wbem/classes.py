@@ -182,6 +182,31 @@ def _comparable(view):
     return _fold(folded)
 
 
+_NAME_VALUES = ('classname', 'superclass', 'reference_class', 'return_type')
+
+
+def spelled_like(view, model):
+    """``view`` with the names that ``model`` spells in another case spelled as in ``model``.
+
+    CIM names are case-insensitive: a server that returns the parameter qualifier ``IN`` for
+    the ``In`` of the definition has the same class. The diff shows the server's spelling for
+    those, so that only real changes appear in it. Values (defaults, qualifier values) are
+    left as they are.
+    """
+    if not isinstance(view, dict) or not isinstance(model, dict):
+        return view
+    spelling = dict((str(key).lower(), key) for key in model)
+    result = {}
+    for key, value in view.items():
+        name = spelling.get(str(key).lower(), key)
+        other = model.get(name)
+        if key in _NAME_VALUES and isinstance(value, str) and isinstance(other, str) and \
+                value.lower() == other.lower():
+            value = other
+        result[name] = spelled_like(value, other)
+    return result
+
+
 def class_differences(desired_view, current_view):
     """Names of the parts that differ (``superclass``, ``qualifiers``, ``property X`` ...)."""
     want, have = _comparable(desired_view), _comparable(current_view)
@@ -246,7 +271,7 @@ def ensure_class(conn, cache, definition, state='present', namespace=None, check
                             lambda: get_class(conn, classname, namespace), None)
         return result
     after = class_view(desired)
-    result['diff']['after'] = after
+    result['diff']['after'] = spelled_like(after, before)
     if current is None:
         result.update(changed=True, action='create', class_definition=after)
         if not check_mode:

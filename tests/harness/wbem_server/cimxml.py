@@ -845,6 +845,21 @@ def encode_response(request, result=None, error=None, hostname='localhost', empt
     return _xml_document(_cim_xml.IMETHODRESPONSE(request.name, children), request.message_id)
 
 
+def upper_parameter_qualifiers(result):
+    """Quirk ``upper_parameter_qualifiers``: parameter qualifier names in upper case (``IN``,
+    ``OUT``), as some brokers return them; ``result`` is a class or a list of classes."""
+    for klass in result if isinstance(result, list) else [result]:
+        for method in klass.methods.values():
+            for param in method.parameters.values():
+                renamed = []
+                for qualifier in param.qualifiers.values():
+                    qualifier = qualifier.copy()
+                    qualifier.name = qualifier.name.upper()
+                    renamed.append(qualifier)
+                param.qualifiers = renamed
+    return result
+
+
 def internal_error(exc):
     """The CIMError a non-CIM exception of pywbem_mock becomes."""
     if isinstance(exc, (ValueError, TypeError)):

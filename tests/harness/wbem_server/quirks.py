@@ -71,6 +71,9 @@ Quirks (see :data:`QUIRKS`):
     the writes without a return value (ModifyInstance, DeleteInstance, CreateClass,
     ModifyClass, DeleteClass, SetQualifier, DeleteQualifier) answer success without being
     carried out, as a sloppy broker that accepts what it does not do.
+``upper_parameter_qualifiers``
+    GetClass and EnumerateClasses return the qualifier names of method parameters in upper
+    case (``IN``, ``OUT``), as some brokers do (CIM names are case-insensitive).
 """
 
 import json
@@ -81,7 +84,7 @@ import threading
 QUIRKS = ('empty_ireturnvalue', 'omit_empty_ireturnvalue', 'single_namespace_element', 'compact_empty_elements',
           'no_pull', 'delay', 'reset', 'http_500', 'always_401', 'cim_error', 'raw_response', 'chunked', 'close',
           'readonly_indications', 'override_indication_keys', 'modify_drops_unlisted',
-          'ignore_writes')
+          'ignore_writes', 'upper_parameter_qualifiers')
 
 _FILTERS = ('operations', 'classes', 'times')
 

@@ -341,6 +341,10 @@ class CIMXMLHandler(BaseHTTPRequestHandler):
                     entry['quirks'].append('ignore_writes')
                 else:
                     result = app.dispatcher.run(request)
+                if request.operation in ('GetClass', 'EnumerateClasses') and \
+                        quirks.match('upper_parameter_qualifiers', **match) is not None:
+                    entry['quirks'].append('upper_parameter_qualifiers')
+                    result = cimxml.upper_parameter_qualifiers(result)
                 drops = quirks.match('modify_drops_unlisted', **match) \
                     if ignore is None and request.operation == 'ModifyInstance' \
                     and request.params.get('PropertyList') is not None else None
