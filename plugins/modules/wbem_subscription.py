@@ -323,10 +323,11 @@ def main():
                                          'in place' if params['state'] == 'present'
                                          else 'absent')
     else:
-        msg = '%s: %s' % (name or params['owner'], ', '.join(
-            '%s %s' % (a['action'], a['class']) for a in manager.actions))
+        done = ', '.join('%s %s' % (a['action'], a['class']) for a in manager.actions)
         if module.check_mode:
-            msg = 'check mode: would ' + msg
+            msg = 'check mode: would %s (%s)' % (done, name or params['owner'])
+        else:
+            msg = '%s: %s' % (name or params['owner'], done)
     module.exit_json(msg=msg, **result)
 
 
