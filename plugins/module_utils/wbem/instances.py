@@ -95,8 +95,8 @@ def compare_instance(after, path, wanted, kept=()):
     had a value before the write and must still have one. ``after is None``: all is lost.
     """
     lost, differ = [], []
-    names = [name for name in path.keybindings] + [prop.name for prop in wanted.values()
-                                                   if prop.value is not None]
+    names = list(path.keybindings) + [prop.name for prop in wanted.values()
+                                      if prop.value is not None]
     for name in kept:
         if name not in names and name not in wanted:
             names.append(name)
