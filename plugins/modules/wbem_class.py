@@ -18,6 +18,9 @@ description:
   - Qualifier values get their CIM type from the qualifier declarations of the namespace (one
     C(EnumerateQualifiers) per run); a qualifier that is not declared fails the task. Declare
     site-specific qualifiers first with M(hostsec.mgmt.wbem_qualifier).
+  - After a write the class is read back. When it does not compare equal to the definition
+    sent, or is still there after a deletion, the task fails (C(WriteVerificationError)) with
+    C(changed=true) and RV(class_definition) as read back.
 author:
   - hostsec.mgmt developers (@hostsec)
 extends_documentation_fragment:
@@ -141,13 +144,13 @@ differences:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem import LXML
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.classes import (
     definition_from_input, ensure_class)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.module_args import (
     connection_from_module, exit_ensured, wbem_argument_spec)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.schema import ClassCache
+from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.verify import fail_on_error
 
 
 def main():

@@ -19,6 +19,16 @@ description:
     sent (C(ModifyInstance) with a property list of just those properties); when nothing
     differs nothing is written.
   - Properties that are not in O(properties) are left as they are.
+  - After every write the instance is read back. After a creation or a modification every
+    key and every property given must be there with the value written, and every property the
+    instance had must still be there; after a deletion the instance must be gone. Otherwise
+    the task fails (C(WriteVerificationError)) naming what is missing, with C(changed=true)
+    since something was written.
+  - Some brokers keep only the properties named in the property list of C(ModifyInstance) and
+    drop all others, keys included. The module then sends the complete instance without a
+    property list to restore them; when that works the task succeeds with a warning, else it
+    fails naming the lost properties (RV(lost_properties)). O(modify_method=full_instance)
+    avoids the problem with such a broker.
 author:
   - hostsec.mgmt developers (@hostsec)
 extends_documentation_fragment:
@@ -45,6 +55,16 @@ options:
       - Key properties may be repeated here only with the value they have in O(keys).
     type: dict
     default: {}
+  modify_method:
+    description:
+      - How an existing instance is modified.
+      - V(property_list) sends only the properties that differ, with a property list of just
+        those (the other properties stay as they are on a server that follows DSP0200).
+      - V(full_instance) sends the complete instance as read, with the changes, and no
+        property list; for brokers that drop the properties a property list does not name.
+    type: str
+    choices: [property_list, full_instance]
+    default: property_list
   state:
     description:
       - V(present) creates or updates the instance, V(absent) deletes it.
@@ -159,16 +179,27 @@ changed_properties:
   type: list
   elements: str
   sample: [Query]
+lost_properties:
+  description:
+    - The properties the server dropped after the write. When the task succeeds, they were
+      restored with a C(ModifyInstance) of the complete instance (see the warning); when it
+      fails, they are missing on the server.
+    - Names only, never values.
+  returned: always
+  type: list
+  elements: str
+  sample: [CreationClassName, Name, Query]
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem import LXML
-from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.instances import ensure_instance
+from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.instances import (
+    MODIFY_METHODS, ensure_instance)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.module_args import (
     connection_from_module, exit_ensured, wbem_argument_spec)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.schema import ClassCache
+from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.verify import fail_on_error
 
 
 def main():
@@ -177,6 +208,8 @@ def main():
             class_name=dict(type='str', required=True, aliases=['classname']),
             keys=dict(type='dict', required=True, no_log=False),
             properties=dict(type='dict', default={}),
+            modify_method=dict(type='str', choices=list(MODIFY_METHODS),
+                               default=MODIFY_METHODS[0]),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
         ),
         supports_check_mode=True)
@@ -187,7 +220,8 @@ def main():
             result = ensure_instance(conn, ClassCache(conn), params['class_name'],
                                      params['keys'], params['properties'],
                                      state=params['state'], namespace=params['namespace'],
-                                     check_mode=module.check_mode)
+                                     check_mode=module.check_mode,
+                                     modify_method=params['modify_method'])
     exit_ensured(module, result, 'instance', result['path']['uri'],
                  up_to_date='present and up to date',
                  details=result['changed_properties'] if result['action'] == 'modify' else None)

@@ -14,6 +14,9 @@ description:
   - The module reads the declaration (C(GetQualifier)), compares type, array size, default
     value, scopes and flavors, and writes it (C(SetQualifier)) only when something differs;
     O(state=absent) deletes it (C(DeleteQualifier)) when it exists.
+  - After a write the declaration is read back. When it differs from what was sent, or is
+    still there after a deletion, the task fails (C(WriteVerificationError)) with
+    C(changed=true) and RV(qualifier) as read back.
 author:
   - hostsec.mgmt developers (@hostsec)
 extends_documentation_fragment:
@@ -176,12 +179,12 @@ differences:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem import LXML
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.classes import (
     definition_from_input, ensure_qualifier)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.module_args import (
     connection_from_module, exit_ensured, wbem_argument_spec)
+from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.verify import fail_on_error
 
 SCOPE_CHOICES = ['class', 'association', 'indication', 'property', 'reference', 'method',
                  'parameter', 'any']

@@ -21,6 +21,12 @@ description:
     modifies only the properties that differ, and writes nothing when everything is in place.
     When the server refuses to modify a filter or destination (C(CIM_ERR_NOT_SUPPORTED), as
     OpenPegasus does), the subscription is deleted and created again with the new values.
+  - Every write is checked by reading back; a created or modified object must have the
+    values written (and a modified one all the properties it had), a deleted one must be
+    gone. When a write fails or does not verify after other writes succeeded (for example the
+    server creates the filter and the destination but refuses the subscription), the task
+    fails with C(changed=true), RV(actions) and RV(created) list what was written, and the
+    message names what was written and what failed.
 author:
   - hostsec.mgmt developers (@hostsec)
 extends_documentation_fragment:
@@ -191,6 +197,26 @@ actions:
       type: list
       elements: str
       sample: [Query]
+created:
+  description:
+    - The objects created (not in check mode), in order; also returned when the task fails
+      after creating some of them.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    class:
+      description: The class of the instance.
+      type: str
+      sample: CIM_IndicationFilter
+    name:
+      description: The C(Name) of the filter or destination (of the filter for a subscription).
+      type: str
+      sample: hostsec:site-monitoring:alerts
+    path:
+      description: The WBEM URI of the instance the server returned.
+      type: str
+      sample: /root/interop:CIM_IndicationFilter.CreationClassName="CIM_IndicationFilter",Name="hostsec:site-monitoring:alerts",...
 filter:
   description: The filter after the task (instance dictionary; in check mode as it is now), V(null) when there is none.
   returned: always
@@ -219,7 +245,6 @@ owned:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem import LXML
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.module_args import (
     connection_from_module, wbem_argument_spec)
@@ -227,6 +252,7 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.schema import Cl
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.subscriptions import (
     DESTINATION_CLASSES, ON_FATAL_ERROR, PERSISTENCE, PROTOCOLS, SUBSCRIPTION_STATES,
     SubscriptionManager, object_name)
+from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.verify import fail_on_error
 
 
 def main():
@@ -284,8 +310,10 @@ def main():
                 owned = [n for n in owned if n not in gone]
     changed = bool(manager.actions)
     result = dict(changed=changed, owner=params['owner'], object_name=name,
-                  interop_namespace=manager.interop, actions=manager.actions, removed=removed,
-                  owned=owned, **objects)
+                  interop_namespace=manager.interop, actions=manager.actions,
+                  created=manager.created, removed=removed, owned=owned, **objects)
+    if manager.warnings:
+        result['warnings'] = manager.warnings
     if module._diff and changed:
         result['diff'] = {'before': before, 'after': after,
                           'before_header': name or params['owner'],
@@ -295,10 +323,11 @@ def main():
                                          'in place' if params['state'] == 'present'
                                          else 'absent')
     else:
-        msg = '%s: %s' % (name or params['owner'], ', '.join(
-            '%s %s' % (a['action'], a['class']) for a in manager.actions))
+        done = ', '.join('%s %s' % (a['action'], a['class']) for a in manager.actions)
         if module.check_mode:
-            msg = 'check mode: would ' + msg
+            msg = 'check mode: would %s (%s)' % (done, name or params['owner'])
+        else:
+            msg = '%s: %s' % (name or params['owner'], done)
     module.exit_json(msg=msg, **result)
 
 

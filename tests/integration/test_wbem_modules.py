@@ -117,3 +117,46 @@ def test_no_password_in_verbose_output(wbem, tmp_path):
     assert 'ESTABLISH LOCAL CONNECTION' in output
     assert '"invocation"' in output
     assert wbem.password and wbem.password not in output, 'the password appears in the output'
+
+
+ROLE_PLAIN_HTTP_PLAY = '''- name: The wbem_indications role with a server on plain http://
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Subscribe through the role
+      ansible.builtin.include_role:
+        name: hostsec.mgmt.wbem_indications
+      vars:
+        wbem_indications_owner: plainhttp
+        wbem_indications_destination: https://mgmt.example.org:5999/cimlistener
+        wbem_indications_servers:
+          - server: "{{ wbem_http_url }}"
+            username: "{{ wbem_username }}"
+            password: "{{ wbem_password }}"
+            allow_plain_http_auth: "{{ plain_ok | bool }}"
+        wbem_indications_subscriptions:
+          - name: alerts
+            query: SELECT * FROM CIM_AlertIndication
+'''
+
+
+def test_wbem_indications_role_allow_plain_http_auth(wbem, tmp_path):
+    """``servers[].allow_plain_http_auth`` reaches the module: refused without it, done with it."""
+    playbook = tmp_path / 'role.yml'
+    playbook.write_text(ROLE_PLAIN_HTTP_PLAY)
+    try:
+        refused = ansible.run_playbook(str(playbook), env=clean_env(),
+                                       extra_vars=dict(wbem.ansible_vars(), plain_ok=False))
+        assert refused.rc != 0
+        assert 'INSECURE_AUTH' in refused.output, refused.explain()
+        mark = len(wbem.requests())
+        done = ansible.run_playbook(str(playbook), env=clean_env(),
+                                    extra_vars=dict(wbem.ansible_vars(), plain_ok=True))
+        assert done.rc == 0, done.explain()
+        writes = [entry for entry in wbem.requests()[mark:] if entry.get('write')]
+        assert [entry['operation'] for entry in writes] == ['CreateInstance'] * 3, writes
+        assert all(entry['scheme'] == 'http' and entry['cim_status'] == 0 for entry in writes)
+    finally:
+        env = dict(clean_env(), **wbem.environment())
+        ansible.run_adhoc('hostsec.mgmt.wbem_subscription', 'owner=plainhttp state=absent',
+                          env=env)

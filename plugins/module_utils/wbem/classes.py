@@ -11,6 +11,10 @@ Comparison with the server uses what the class itself defines: its superclass, i
 qualifiers, the properties and methods it declares or overrides (with their own qualifiers),
 property types, reference classes, array sizes and default values. Inherited elements the
 definition does not repeat are not compared; qualifier flavors are those of the declarations.
+
+Every write is checked by reading back (:mod:`.verify`): after a create or modify the class
+(or qualifier declaration) must compare equal to what was sent, after a delete it must be
+gone. Otherwise :class:`.verify.WriteVerificationError` fails the task with ``changed: true``.
 """
 
 from .convert import (class_from_dict, parse_type_descriptor, qualifier_declaration_from_dict,
@@ -18,6 +22,8 @@ from .convert import (class_from_dict, parse_type_descriptor, qualifier_declarat
 from .exceptions import CIMError, WBEMTypeError, WBEMValueError
 from .mof import DEFAULT_FLAVORS, SCOPES, parse_one
 from .schema import INVALID_PARAMETER, TYPE_MISMATCH, is_not_found
+from .verify import NOT_APPLIED, NOT_DELETED, WriteVerificationError, attach_written
+from ..common.errors import HostsecError
 
 CIM_ERR_NOT_FOUND = 6
 
@@ -176,6 +182,31 @@ def _comparable(view):
     return _fold(folded)
 
 
+_NAME_VALUES = ('classname', 'superclass', 'reference_class', 'return_type')
+
+
+def spelled_like(view, model):
+    """``view`` with the names that ``model`` spells in another case spelled as in ``model``.
+
+    CIM names are case-insensitive: a server that returns the parameter qualifier ``IN`` for
+    the ``In`` of the definition has the same class. The diff shows the server's spelling for
+    those, so that only real changes appear in it. Values (defaults, qualifier values) are
+    left as they are.
+    """
+    if not isinstance(view, dict) or not isinstance(model, dict):
+        return view
+    spelling = dict((str(key).lower(), key) for key in model)
+    result = {}
+    for key, value in view.items():
+        name = spelling.get(str(key).lower(), key)
+        other = model.get(name)
+        if key in _NAME_VALUES and isinstance(value, str) and isinstance(other, str) and \
+                value.lower() == other.lower():
+            value = other
+        result[name] = spelled_like(value, other)
+    return result
+
+
 def class_differences(desired_view, current_view):
     """Names of the parts that differ (``superclass``, ``qualifiers``, ``property X`` ...)."""
     want, have = _comparable(desired_view), _comparable(current_view)
@@ -236,15 +267,17 @@ def ensure_class(conn, cache, definition, state='present', namespace=None, check
         result['diff']['after'] = {}
         if not check_mode:
             conn.DeleteClass(current.classname, namespace=namespace)
+            _verify_written(result, 'DeleteClass of %s' % classname,
+                            lambda: get_class(conn, classname, namespace), None)
         return result
     after = class_view(desired)
-    result['diff']['after'] = after
+    result['diff']['after'] = spelled_like(after, before)
     if current is None:
         result.update(changed=True, action='create', class_definition=after)
         if not check_mode:
             conn.CreateClass(desired, namespace=namespace)
-            result['class_definition'] = class_view(get_class(conn, classname, namespace),
-                                                    from_server=True)
+            _verify_written(result, 'CreateClass of %s' % classname,
+                            lambda: get_class(conn, classname, namespace), after)
         return result
     differences = class_differences(after, before)
     if not differences:
@@ -253,9 +286,40 @@ def ensure_class(conn, cache, definition, state='present', namespace=None, check
     if not check_mode:
         modified = desired.copy()
         conn.ModifyClass(modified, namespace=namespace)
-        result['class_definition'] = class_view(get_class(conn, classname, namespace),
-                                                from_server=True)
+        _verify_written(result, 'ModifyClass of %s' % classname,
+                        lambda: get_class(conn, classname, namespace), after)
     return result
+
+
+def _verify_written(result, operation, read, wanted, key='class_definition',
+                    view=lambda klass: class_view(klass, from_server=True),
+                    differences=class_differences):
+    """Read back after a write: gone when ``wanted`` is None, else equal to ``wanted``.
+
+    Sets ``result[key]`` to what was read; raises :class:`WriteVerificationError` (with the
+    written facts attached, see :func:`.verify.attach_written`) when the write did not happen.
+    """
+    try:
+        current = read()
+        result[key] = view(current) if current is not None else None
+        if wanted is None:
+            if current is not None:
+                raise WriteVerificationError('%s succeeded, but it is still there' % operation,
+                                             error_name=NOT_DELETED)
+            return
+        if current is None:
+            raise WriteVerificationError('%s succeeded, but reading it back answers '
+                                         'CIM_ERR_NOT_FOUND' % operation,
+                                         error_name=NOT_APPLIED)
+        differ = differences(wanted, result[key])
+        if differ:
+            raise WriteVerificationError(
+                '%s succeeded, but what was read back differs from what was sent in: %s'
+                % (operation, ', '.join(differ)), error_name=NOT_APPLIED,
+                details={'differences': differ})
+    except HostsecError as exc:
+        facts = dict((name, value) for name, value in result.items() if name != 'diff')
+        raise attach_written(exc, facts)
 
 
 # ---------------------------------------------------------------- qualifier declarations
@@ -336,13 +400,14 @@ def ensure_qualifier(conn, data, state='present', namespace=None, check_mode=Fal
         result['diff']['after'] = {}
         if not check_mode:
             conn.DeleteQualifier(current.name, namespace=namespace)
+            _verify_written(result, 'DeleteQualifier of %s' % name,
+                            lambda: get_qualifier(conn, name, namespace), None, key='qualifier',
+                            view=qualifier_view, differences=qualifier_differences)
         return result
     after = qualifier_view(desired)
     result['diff']['after'] = after
     if current is not None:
-        want, have = _qualifier_comparable(after), _qualifier_comparable(before)
-        differences = sorted(key for key in set(want) | set(have)
-                             if want.get(key) != have.get(key))
+        differences = qualifier_differences(after, before)
         if not differences:
             return result
         result.update(action='modify', differences=differences)
@@ -351,5 +416,13 @@ def ensure_qualifier(conn, data, state='present', namespace=None, check_mode=Fal
     result.update(changed=True, qualifier=after)
     if not check_mode:
         conn.SetQualifier(desired, namespace=namespace)
-        result['qualifier'] = qualifier_view(conn.GetQualifier(name, namespace=namespace))
+        _verify_written(result, 'SetQualifier of %s' % name,
+                        lambda: get_qualifier(conn, name, namespace), after, key='qualifier',
+                        view=qualifier_view, differences=qualifier_differences)
     return result
+
+
+def qualifier_differences(want, have):
+    """Names of the parts of two qualifier views that differ."""
+    want, have = _qualifier_comparable(want), _qualifier_comparable(have)
+    return sorted(key for key in set(want) | set(have) if want.get(key) != have.get(key))

@@ -234,11 +234,17 @@ def gather_qualifiers(conn, params, namespace):
 # ---------------------------------------------------------------- server discovery
 
 def find_interop(conn, given=None):
-    """``(interop namespace, CIM_ObjectManager instances)``; tries the usual names."""
+    """``(interop namespace, CIM_ObjectManager instances)``; tries the usual names.
+
+    The instances are enumerated like those of ``gather: instances`` (pull operations when the
+    server has them), so that their paths have the host as there: a plain EnumerateInstances
+    answers paths without a host.
+    """
     candidates = [given] if given else list(INTEROP_NAMESPACES)
     for namespace in candidates:
         try:
-            managers = conn.EnumerateInstances('CIM_ObjectManager', namespace=namespace)
+            managers = list(conn.IterEnumerateInstances('CIM_ObjectManager',
+                                                        namespace=namespace))
         except CIMError as exc:
             if given or exc.status_code not in _NO_NAMESPACE:
                 raise

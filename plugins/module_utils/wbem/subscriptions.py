@@ -18,6 +18,12 @@ Each run enumerates the three classes once (reads), compares the managed propert
 writes only what differs: CreateInstance for what is missing, ModifyInstance with the changed
 properties, and - where the server does not allow modifying (CIM_ERR_NOT_SUPPORTED, as
 OpenPegasus for filters and destinations) - delete and re-create, subscription first.
+
+Every write is checked by reading back (:mod:`.verify`, :func:`.instances.compare_instance`):
+a created object must be there with its keys and properties, a modified one with the new
+values and all it had before, a deleted one must be gone. When a write fails or does not
+verify after other writes succeeded, the error carries ``changed: true``, the actions done
+and the objects created (``created``), and its message names what was written and what failed.
 """
 
 import re
@@ -26,8 +32,12 @@ from .cim_obj import CIMInstance
 from .convert import instance_to_dict
 from .exceptions import CIMError, WBEMValueError
 from .info import find_interop
-from .instances import changed_properties
+from .instances import (changed_properties, compare_instance, get_instance, send_modify,
+                        verify_modify)
 from .schema import INVALID_PARAMETER, json_value, key_property, paths_equal, typed_properties
+from .verify import INSTANCE_LOST, NOT_APPLIED, NOT_DELETED, PROPERTIES_LOST, \
+    WriteVerificationError, attach_written
+from ..common.errors import HostsecError
 
 PREFIX = 'hostsec'
 FILTER_CLASS = 'CIM_IndicationFilter'
@@ -74,6 +84,9 @@ class SubscriptionManager(object):
         self._interop = interop_namespace.strip('/') if interop_namespace else None
         self._managers = None
         self.actions = []
+        self.created = []
+        self.warnings = []
+        self._doing = None
         self.filters = self.destinations = self.subscriptions = None
 
     # ------------------------------------------------------------ reading
@@ -138,10 +151,34 @@ class SubscriptionManager(object):
             entry['properties'] = properties
         self.actions.append(entry)
 
+    def _start(self, action, inst_or_class):
+        """Remember the write about to be done, for the message if it fails."""
+        classname = inst_or_class if isinstance(inst_or_class, str) else inst_or_class.classname
+        self._doing = '%s %s' % (action, classname)
+
+    def written_facts(self):
+        """The result facts of the writes done so far (for an error after a write)."""
+        return {'changed': True, 'actions': list(self.actions), 'created': list(self.created)}
+
+    def _fail_after_writes(self, exc, object_name_):
+        """``exc`` with what was written before it (when anything was)."""
+        if self.check_mode or not any(a['action'] in ('create', 'modify', 'delete')
+                                      for a in self.actions):
+            return exc
+        done = ', '.join('%s %s' % (a['action'], a['class']) for a in self.actions)
+        return attach_written(exc, self.written_facts(),
+                              '%s: written: %s; failed: %s' % (object_name_, done,
+                                                               self._doing or 'reading back'))
+
     def _delete(self, inst, name):
-        self._record('delete', inst, name)
         if not self.check_mode:
+            self._start('delete', inst)
             self.conn.DeleteInstance(inst.path)
+            if get_instance(self.conn, inst.path) is not None:
+                raise WriteVerificationError(
+                    'DeleteInstance of %s succeeded, but GetInstance still finds it'
+                    % inst.path.to_wbem_uri(), error_name=NOT_DELETED)
+        self._record('delete', inst, name)
         for collection in (self.filters, self.destinations, self.subscriptions):
             if inst in collection:
                 collection.remove(inst)
@@ -151,31 +188,60 @@ class SubscriptionManager(object):
         props = [key_property(klass, key, value) for key, value in keys]
         props.extend(prop.copy() for prop in desired.values())
         new = CIMInstance(klass.classname, properties=props)
-        self._record('create', classname, name, sorted(desired.keys()))
         if self.check_mode:
+            self._record('create', classname, name, sorted(desired.keys()))
             return new
+        self._start('create', classname)
         path = self.conn.CreateInstance(new, namespace=self.interop)
         if path.namespace is None:
             path.namespace = self.interop
-        created = new.copy()
-        created.path = path
+        self._record('create', classname, name, sorted(desired.keys()))
+        self.created.append({'class': klass.classname, 'name': name,
+                             'path': path.to_wbem_uri()})
+        self._doing = 'reading back the new %s' % klass.classname
+        created = get_instance(self.conn, path)
+        lost, differ = compare_instance(created, path, desired)
+        if created is None:
+            raise WriteVerificationError(
+                'CreateInstance of %s succeeded, but GetInstance of the path it returned (%s) '
+                'answers CIM_ERR_NOT_FOUND' % (klass.classname, path.to_wbem_uri()),
+                error_name=INSTANCE_LOST)
+        if lost or differ:
+            raise WriteVerificationError(
+                'CreateInstance of %s succeeded, but the instance read back %s'
+                % (path.to_wbem_uri(), ' and '.join(
+                    part for part in ('lacks %s' % ', '.join(lost) if lost else '',
+                                      'has other values than written for %s'
+                                      % ', '.join(differ) if differ else '') if part)),
+                error_name=PROPERTIES_LOST if lost else NOT_APPLIED,
+                details={'lost_properties': lost, 'differing_properties': differ})
         return created
 
     def _modify(self, inst, desired, names, name):
-        """ModifyInstance with the changed properties; ``False`` when the server refuses."""
-        self._record('modify', inst, name, names)
+        """ModifyInstance with the changed properties, checked by reading back; the instance
+        read back, or ``None`` when the server refuses (CIM_ERR_NOT_SUPPORTED)."""
         if self.check_mode:
-            return True
-        modified = CIMInstance(inst.classname, properties=[desired[n].copy() for n in names],
-                               path=inst.path.copy())
+            self._record('modify', inst, name, names)
+            updated = inst.copy()
+            for prop_name in names:
+                updated.properties[prop_name] = desired[prop_name].copy()
+            return updated
+        changes = [desired[n] for n in names]
+        self._start('modify', inst)
         try:
-            self.conn.ModifyInstance(modified, PropertyList=names)
+            operation = send_modify(self.conn, inst, inst.path, changes, names,
+                                    'property_list')
         except CIMError as exc:
             if exc.status_code != CIM_ERR_NOT_SUPPORTED:
                 raise
-            self.actions[-1]['action'] = 'modify refused (CIM_ERR_NOT_SUPPORTED)'
-            return False
-        return True
+            self._record('modify refused (CIM_ERR_NOT_SUPPORTED)', inst, name, names)
+            return None
+        self._record('modify', inst, name, names)
+        self._doing = 'reading back the modified %s' % inst.classname
+        after, _restored, warnings = verify_modify(self.conn, inst, inst.path, changes,
+                                                   operation, 'property_list')
+        self.warnings.extend(warnings)
+        return after
 
     def _ensure_end(self, kind, classname, existing, desired, name):
         """Filter or destination: create, modify, or replace (subscriptions first)."""
@@ -192,10 +258,8 @@ class SubscriptionManager(object):
         names = changed_properties(desired, existing)
         if not names:
             return existing, False
-        if self._modify(existing, desired, names, name):
-            updated = existing.copy()
-            for prop_name in names:
-                updated.properties[prop_name] = desired[prop_name].copy()
+        updated = self._modify(existing, desired, names, name)
+        if updated is not None:
             return updated, True
         for sub in self._bound(existing.path, 'Filter' if kind == 'filter' else 'Handler'):
             self._delete(sub, name)
@@ -234,6 +298,18 @@ class SubscriptionManager(object):
             sub_values['OnFatalErrorPolicy'] = ON_FATAL_ERROR[spec['on_fatal_error_policy']]
         sub_props = self._desired(SUBSCRIPTION_CLASS, sub_values)
 
+        try:
+            self._write(object_name_, filter_props, dest_props, sub_props, destination_class)
+        except HostsecError as exc:
+            raise self._fail_after_writes(exc, object_name_)
+        if self.actions and not self.check_mode:
+            self.load()
+        after = self.describe(object_name_) if not self.check_mode else \
+            self._predicted(before, filter_props, dest_props, sub_props)
+        return before, after
+
+    def _write(self, object_name_, filter_props, dest_props, sub_props, destination_class):
+        """The writes of :meth:`ensure`: filter, destination, subscription."""
         filter_inst, _changed = self._ensure_end(
             'filter', FILTER_CLASS, self._find(self.filters, object_name_), filter_props,
             object_name_)
@@ -249,7 +325,7 @@ class SubscriptionManager(object):
                     break
         if subscription is not None:
             names = changed_properties(sub_props, subscription)
-            if names and not self._modify(subscription, sub_props, names, object_name_):
+            if names and self._modify(subscription, sub_props, names, object_name_) is None:
                 self._delete(subscription, object_name_)
                 subscription = None
         if subscription is None:
@@ -262,11 +338,6 @@ class SubscriptionManager(object):
                     path.namespace = path.namespace or self.interop
                 refs.append((klass.properties[role].name, path))
             self._create(SUBSCRIPTION_CLASS, refs, sub_props, object_name_)
-        if self.actions and not self.check_mode:
-            self.load()
-        after = self.describe(object_name_) if not self.check_mode else \
-            self._predicted(before, filter_props, dest_props, sub_props)
-        return before, after
 
     def _predicted(self, before, filter_props, dest_props, sub_props):
         after = dict(before)
@@ -289,12 +360,16 @@ class SubscriptionManager(object):
             filters = self._owned(self.filters)
             destinations = self._owned(self.destinations)
         removed = sorted(set(inst.get('Name') for inst in filters + destinations))
-        for sub in list(self.owned_subscriptions()):
-            if any(paths_equal(sub.get('Filter'), f.path) for f in filters) or \
-                    any(paths_equal(sub.get('Handler'), d.path) for d in destinations):
-                self._delete(sub, self._name_of(sub))
-        for inst in filters + destinations:
-            self._delete(inst, inst.get('Name'))
+        try:
+            for sub in list(self.owned_subscriptions()):
+                if any(paths_equal(sub.get('Filter'), f.path) for f in filters) or \
+                        any(paths_equal(sub.get('Handler'), d.path) for d in destinations):
+                    self._delete(sub, self._name_of(sub))
+            for inst in filters + destinations:
+                self._delete(inst, inst.get('Name'))
+        except HostsecError as exc:
+            raise self._fail_after_writes(exc, object_name(self.owner, name) if name
+                                          else 'subscriptions of %s' % self.owner)
         return removed
 
     def _name_of(self, subscription):

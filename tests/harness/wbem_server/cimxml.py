@@ -537,6 +537,36 @@ class Dispatcher(object):
             return main.CloseEnumeration(EnumerationContext=p['EnumerationContext'])
         raise CIMError(CIM_ERR_NOT_SUPPORTED, '%s is not supported' % op)
 
+    def drop_unlisted(self, path, property_list, keep_keys=False):
+        """Quirk ``modify_drops_unlisted``: keep only the properties in ``property_list`` of the
+        instance at ``path``, as a broker does that stores what a ModifyInstance lists and
+        nothing else. Unless ``keep_keys``, the keys go too: the instance is then stored under
+        a path made of the listed key properties only, so GetInstance by ``path`` fails; with
+        no key listed nothing could address it any more, and it is not stored at all."""
+        with self.lock:
+            path = path.copy()
+            path.host = None
+            store = self.conn.cimrepository.get_instance_store(path.namespace)
+            if not store.object_exists(path):
+                return
+            instance = store.get(path)
+            wanted = [name.lower() for name in property_list]
+            keys = [name.lower() for name in path.keybindings]
+            for name in list(instance.properties.keys()):
+                if name.lower() in wanted or (keep_keys and name.lower() in keys):
+                    continue
+                del instance.properties[name]
+            if keep_keys:
+                store.update(path, instance)
+                return
+            store.delete(path)
+            new_path = path.copy()
+            new_path.keybindings = dict((name, value) for name, value in path.keybindings.items()
+                                        if name.lower() in wanted)
+            instance.path = new_path
+            if new_path.keybindings and not store.object_exists(new_path):
+                store.create(new_path, instance)
+
     def _associations(self, op, ns, p):
         target = p['ObjectName']
         if isinstance(target, CIMClassName):
@@ -813,6 +843,21 @@ def encode_response(request, result=None, error=None, hostname='localhost', empt
         values = _ireturn_children(op, result, request.namespace, hostname)
         children = [] if (omit_empty_ireturnvalue and not values) else [_cim_xml.IRETURNVALUE(values)]
     return _xml_document(_cim_xml.IMETHODRESPONSE(request.name, children), request.message_id)
+
+
+def upper_parameter_qualifiers(result):
+    """Quirk ``upper_parameter_qualifiers``: parameter qualifier names in upper case (``IN``,
+    ``OUT``), as some brokers return them; ``result`` is a class or a list of classes."""
+    for klass in result if isinstance(result, list) else [result]:
+        for method in klass.methods.values():
+            for param in method.parameters.values():
+                renamed = []
+                for qualifier in param.qualifiers.values():
+                    qualifier = qualifier.copy()
+                    qualifier.name = qualifier.name.upper()
+                    renamed.append(qualifier)
+                param.qualifiers = renamed
+    return result
 
 
 def internal_error(exc):

@@ -60,6 +60,20 @@ Quirks (see :data:`QUIRKS`):
 ``override_indication_keys``
     new filters and destinations get the server's SystemName and SystemCreationClassName
     whatever the client sent, as OpenPegasus does.
+``modify_drops_unlisted``
+    a ModifyInstance with a PropertyList is carried out, then the instance keeps only the
+    listed properties, as a broker does that stores what the request lists and drops the rest:
+    the keys too, so the instance is stored under a path of the listed keys and a GetInstance
+    by its old path fails with CIM_ERR_NOT_FOUND (with no key listed the instance is gone: nothing
+    could address it); with ``keep_keys: true`` only the non-key
+    properties are dropped. A ModifyInstance without a PropertyList is not affected.
+``ignore_writes``
+    the writes without a return value (ModifyInstance, DeleteInstance, CreateClass,
+    ModifyClass, DeleteClass, SetQualifier, DeleteQualifier) answer success without being
+    carried out, as a sloppy broker that accepts what it does not do.
+``upper_parameter_qualifiers``
+    GetClass and EnumerateClasses return the qualifier names of method parameters in upper
+    case (``IN``, ``OUT``), as some brokers do (CIM names are case-insensitive).
 """
 
 import json
@@ -69,7 +83,8 @@ import threading
 
 QUIRKS = ('empty_ireturnvalue', 'omit_empty_ireturnvalue', 'single_namespace_element', 'compact_empty_elements',
           'no_pull', 'delay', 'reset', 'http_500', 'always_401', 'cim_error', 'raw_response', 'chunked', 'close',
-          'readonly_indications', 'override_indication_keys')
+          'readonly_indications', 'override_indication_keys', 'modify_drops_unlisted',
+          'ignore_writes', 'upper_parameter_qualifiers')
 
 _FILTERS = ('operations', 'classes', 'times')
 

@@ -335,7 +335,23 @@ class CIMXMLHandler(BaseHTTPRequestHandler):
                     entry['quirks'].append('no_pull')
                     code = CIM_ERR_NOT_SUPPORTED if no_pull['value'] is True else cimxml.status_code(no_pull['value'])
                     raise CIMError(code, 'pull operations are not supported by this server')
-                result = app.dispatcher.run(request)
+                ignore = quirks.match('ignore_writes', **match) if request.operation in cimxml.VOID_OPERATIONS \
+                    and request.operation in cimxml.WRITE_OPERATIONS else None
+                if ignore is not None:
+                    entry['quirks'].append('ignore_writes')
+                else:
+                    result = app.dispatcher.run(request)
+                if request.operation in ('GetClass', 'EnumerateClasses') and \
+                        quirks.match('upper_parameter_qualifiers', **match) is not None:
+                    entry['quirks'].append('upper_parameter_qualifiers')
+                    result = cimxml.upper_parameter_qualifiers(result)
+                drops = quirks.match('modify_drops_unlisted', **match) \
+                    if ignore is None and request.operation == 'ModifyInstance' \
+                    and request.params.get('PropertyList') is not None else None
+                if drops is not None:
+                    entry['quirks'].append('modify_drops_unlisted')
+                    app.dispatcher.drop_unlisted(request.params['ModifiedInstance'].path,
+                                                 request.params['PropertyList'], keep_keys=bool(drops.get('keep_keys')))
             except CIMError as exc:
                 error = exc
             except Exception as exc:  # pylint: disable=broad-except
