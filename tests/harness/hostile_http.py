@@ -56,6 +56,14 @@ def _endless_items(method):
         number += _BATCH
 
 
+def _many_items(method, count=60000):
+    """The reference: a large but finite valid response (``count`` INSTANCENAME items)."""
+    yield _chunked_head() + _chunk((_HEAD % method).encode())
+    for number in range(0, count, _BATCH):
+        yield _chunk(''.join(_ITEM % (number + i) for i in range(_BATCH)).encode())
+    yield _chunk(_TAIL.encode()) + b'0\r\n\r\n'
+
+
 def _endless_body(method):
     """A chunked response of IRETURNVALUE children the operation does not expect."""
     yield _chunked_head() + _chunk((_HEAD % method).encode())
@@ -124,6 +132,7 @@ def _continue_slow(_method):
 
 
 SCENARIOS = {
+    'many_items': _many_items,
     'endless_items': _endless_items,
     'endless_body': _endless_body,
     'huge_content_length': _huge_content_length,
