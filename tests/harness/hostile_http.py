@@ -22,7 +22,6 @@ import select
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 from .faults import _Listener

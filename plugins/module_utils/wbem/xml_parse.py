@@ -1166,7 +1166,9 @@ class ResponseParser(object):
                         raise XMLParseError('An object in the response has more than %d XML '
                                             'elements' % limits.max_object_elements,
                                             error_name='TOO_MANY_ELEMENTS')
-                if self._level <= 5 and elem.tag in _ENVELOPE_TAGS:
+                if self._level <= 5 and (self._level == 5 or elem.tag in _ENVELOPE_TAGS):
+                    # any child of the *RESPONSE element is checked at once, so that no
+                    # unexpected ones pile up in the tree
                     self._start(elem)
                 continue
             level = self._level

@@ -337,3 +337,12 @@ def test_weakened_connections_warn(params, expected):
     for warning, start in zip(module.warnings, expected):
         assert warning.startswith(start)
         assert 'p-1' not in warning
+
+
+def test_invalid_children_of_the_response_element_are_refused_when_they_start():
+    body = imethod_response('EnumerateInstanceNames', '<FOO/>' * 100)
+    body = body[:body.index(b'</IMETHODRESPONSE>')]
+    parser = ResponseParser('imethod', 'EnumerateInstanceNames')
+    with pytest.raises(exc.CIMXMLParseError) as info:
+        _feed(parser, body)
+    assert "'FOO'" in str(info.value)
