@@ -83,10 +83,12 @@ options:
         V(256MB) are accepted, 1 MB = 1048576 bytes). A larger response fails with
         C(XMLParseError) / C(RESPONSE_TOO_LARGE) before it can exhaust the memory of the host
         the module runs on.
-      - This also sets the largest number of XML elements of a response (one per 200 bytes,
-        335544 by default; C(TOO_MANY_ELEMENTS)) and of one object in it (a quarter of that).
-        Raise it for results that are larger than that; the memory the module may need grows
-        with it (about 100 MiB at the default).
+      - This also sets how much the objects parsed from one response may make the module's
+        memory grow (1.6 bytes per byte of the limit, about 102 MiB by default;
+        C(TOO_MUCH_MEMORY)), the largest number of XML elements of a response (one per 32
+        bytes; C(TOO_MANY_ELEMENTS)) and of one object in it (one per 800 bytes). Instances
+        take about 1.5 bytes of memory per byte of CIM-XML, instance paths about 5; raise the
+        limit for results that are larger than that.
       - If not set, E(WBEM_MAX_RESPONSE_SIZE) is used, else 64 MiB.
     type: bytes
     default: 67108864

@@ -253,10 +253,14 @@ def _child(spec):
     from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import HostsecError
     from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.operations import (
         WBEMConnection)
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.xml_parse import Limits
     result = dict(error_class=None, error_name=None, message=None, result_count=None)
     started = time.monotonic()
     try:
-        conn = WBEMConnection(spec['url'], timeout=spec['timeout'], **spec['options'])
+        options = dict(spec['options'])
+        if 'max_response_size' in options:
+            options['limits'] = Limits(max_size=options.pop('max_response_size'))
+        conn = WBEMConnection(spec['url'], timeout=spec['timeout'], **options)
         operation = spec['operation']
         if operation == 'EnumerateInstanceNames':
             result['result_count'] = len(conn.EnumerateInstanceNames('CIM_Foo'))

@@ -20,6 +20,7 @@ import base64
 import collections
 import functools
 import gc
+import sys
 import time
 
 from .cim_obj import (CIMClass, CIMClassName, CIMInstance, CIMInstanceName,
@@ -36,6 +37,11 @@ try:
     from urllib.parse import quote, unquote
 except ImportError:  # pragma: no cover
     quote = unquote = None
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - not a Unix system: no memory check
+    resource = None
 
 DEFAULT_NAMESPACE = 'root/cimv2'
 DEFAULT_TIMEOUT = 30
@@ -65,6 +71,15 @@ ITEM_TAGS = {
     'OpenReferenceInstancePaths': ('INSTANCEPATH',), 'PullInstancePaths': ('INSTANCEPATH',),
     'OpenQueryInstances': ('INSTANCE',), 'PullInstances': ('INSTANCE',),
 }
+
+
+def peak_rss():
+    """The peak RSS of this process in bytes (``getrusage``), or ``None`` where unknown."""
+    if resource is None:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == 'darwin' else peak * 1024
+
 
 pull_inst_result_tuple = collections.namedtuple('pull_inst_result_tuple',
                                                 ['instances', 'eos', 'context'])
@@ -407,10 +422,19 @@ class WBEMConnection(object):
             self._check_length(response)
             parser = ResponseParser(kind, methodname, self.limits, item_tags=item_tags)
             keep = [] if self.debug else None
+            # the objects of the response, wherever the caller keeps them, may make the peak RSS
+            # grow by max_memory bytes (paths cost about 5 bytes per byte of CIM-XML)
+            max_memory = self.limits.max_memory
+            baseline = peak_rss() if max_memory else None
             for chunk in response.iter_body():
                 self.last_reply_len += len(chunk)
                 if keep is not None:
                     keep.append(chunk)
+                if baseline is not None and peak_rss() - baseline > max_memory:
+                    raise XMLParseError(
+                        'The objects of the response take more than %d MiB of memory (raise '
+                        'max_response_size for larger results)' % (max_memory // 1048576),
+                        error_name='TOO_MUCH_MEMORY')
                 events = parser.feed(chunk)
                 if events:
                     # the caller's time between two objects does not count for the deadline

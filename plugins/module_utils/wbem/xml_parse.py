@@ -11,11 +11,13 @@ with the number of objects in the response. The objects are yielded to the calle
 Safety: the lxml parser resolves no entities, loads no DTD and uses no network; a document
 with a DOCTYPE is refused. Limits (:class:`Limits`), each checked while the response arrives:
 ``max_size`` bytes (64 MiB by default), ``max_elements`` elements in the whole response (one
-per 200 bytes of ``max_size`` unless given: 335,544 by default), ``max_object_elements``
-elements in one object (a quarter of that: 83,886), elements nested at most
+per 32 bytes of ``max_size`` unless given: 2,097,152 by default), ``max_object_elements``
+elements in one object (one per 800 bytes: 83,886), elements nested at most
 ``max_element_depth`` (128) deep, text nodes of at most ``max_text`` characters; references
 and embedded objects may not nest deeper than ``max_depth`` elements, and libxml2 itself
-refuses documents deeper than 256 elements. Every child of IRETURNVALUE is converted and
+refuses documents deeper than 256 elements. ``max_memory`` (1.6 bytes per byte of
+``max_size``) is checked by the operations (:mod:`.operations`) against the growth of the
+peak RSS of the process while a response is received. Every child of IRETURNVALUE is converted and
 removed from the tree as soon as it ends, whether the operation expects it or not, so the
 tree holds at most the one object being received. Elements must stand where DSP0201 allows
 them. All problems are raised as :class:`XMLParseError` (not well-formed or unsafe XML, a
@@ -46,13 +48,16 @@ DEFAULT_MAX_DEPTH = 64
 DEFAULT_MAX_TEXT = 10 * 1000 * 1000
 DEFAULT_MAX_ELEMENT_DEPTH = 128
 #: Without an explicit ``max_elements``, a response may hold one element per this many bytes
-#: of ``max_size``. A parsed element costs up to about 230 bytes of Python objects (an
-#: INSTANCENAME with one key), so the objects of a response stay near 100 MB at the default.
-BYTES_PER_ELEMENT = 200
-#: Without an explicit ``max_object_elements``: the elements of one object (an IRETURNVALUE
-#: child, or a PARAMVALUE, RETURNVALUE or ERROR), which stay in the lxml tree (about 300
-#: bytes each) until the object ends, are at most a quarter of ``max_elements``.
-OBJECT_SHARE = 4
+#: of ``max_size`` (dense CIM-XML of instances has about 37 bytes per element).
+BYTES_PER_ELEMENT = 32
+#: Without an explicit ``max_object_elements``: one object (an IRETURNVALUE child, or a
+#: PARAMVALUE, RETURNVALUE or ERROR) stays in the lxml tree (about 300 bytes per element)
+#: until it ends; it may hold one element per this many bytes of ``max_size``.
+BYTES_PER_OBJECT_ELEMENT = 800
+#: Without an explicit ``max_memory``: the objects parsed from one response may make the peak
+#: RSS of the process grow by this many bytes per byte of ``max_size`` (instances take about
+#: 1.5 bytes per byte of CIM-XML, instance paths about 5).
+MEMORY_PER_BYTE = 1.6
 
 _BLANK = ' \t\n\r'
 _DECIMAL = re.compile(r'^[+-]?[0-9]+$')
@@ -64,11 +69,11 @@ class Limits(object):
     and embedded objects, characters of one text."""
 
     __slots__ = ('max_size', 'max_depth', 'max_text', 'max_elements', 'max_object_elements',
-                 'max_element_depth')
+                 'max_element_depth', 'max_memory')
 
     def __init__(self, max_size=DEFAULT_MAX_SIZE, max_depth=DEFAULT_MAX_DEPTH,
                  max_text=DEFAULT_MAX_TEXT, max_elements=None, max_object_elements=None,
-                 max_element_depth=DEFAULT_MAX_ELEMENT_DEPTH):
+                 max_element_depth=DEFAULT_MAX_ELEMENT_DEPTH, max_memory=None):
         self.max_size = max_size
         self.max_depth = max_depth
         self.max_text = max_text
@@ -76,9 +81,12 @@ class Limits(object):
             max_elements = max(1000, max_size // BYTES_PER_ELEMENT)
         self.max_elements = max_elements
         if max_object_elements is None:
-            max_object_elements = max(1000, max_elements // OBJECT_SHARE)
+            max_object_elements = max(1000, max_size // BYTES_PER_OBJECT_ELEMENT)
         self.max_object_elements = max_object_elements
         self.max_element_depth = max_element_depth
+        if max_memory is None:
+            max_memory = int(max_size * MEMORY_PER_BYTE)
+        self.max_memory = max_memory
 
 
 def _fail(message):

@@ -35,11 +35,12 @@ def _feed(parser, data, chunk=256):
 def test_default_limits():
     limits = Limits()
     assert limits.max_size == 64 * MIB
-    assert limits.max_elements == 64 * MIB // 200
-    assert limits.max_object_elements == limits.max_elements // 4
+    assert limits.max_elements == 64 * MIB // 32
+    assert limits.max_object_elements == 64 * MIB // 800
+    assert limits.max_memory == int(64 * MIB * 1.6)
     assert limits.max_element_depth == 128
     # raising the size raises the element limits with it
-    assert Limits(max_size=256 * MIB).max_elements == 256 * MIB // 200
+    assert Limits(max_size=256 * MIB).max_elements == 256 * MIB // 32
 
 
 def test_unexpected_children_are_converted_and_released_as_they_end():
@@ -346,3 +347,18 @@ def test_invalid_children_of_the_response_element_are_refused_when_they_start():
     with pytest.raises(exc.CIMXMLParseError) as info:
         _feed(parser, body)
     assert "'FOO'" in str(info.value)
+
+
+def test_memory_growth_while_a_response_arrives(monkeypatch):
+    # the peak RSS as getrusage reports it, growing by 10 MiB per chunk of the response
+    peaks = iter(range(100 * MIB, 10000 * MIB, 10 * MIB))
+    monkeypatch.setattr(operations, 'peak_rss', lambda: next(peaks))
+    response = http_response(enum_response(30), chunked=True)
+    conn, _wire = connection(response, limits=Limits(max_memory=25 * MIB))
+    with pytest.raises(exc.XMLParseError) as info:
+        conn.EnumerateInstances('T_Node')
+    assert info.value.error_name == 'TOO_MUCH_MEMORY'
+    assert '25 MiB' in str(info.value)
+    # without a memory limit the same response is a result
+    conn, _wire = connection(response, limits=Limits(max_memory=0))
+    assert len(conn.EnumerateInstances('T_Node')) == 30
