@@ -16,7 +16,7 @@ elements in one object (one per 800 bytes: 83,886), elements nested at most
 ``max_element_depth`` (128) deep, text nodes of at most ``max_text`` characters; references
 and embedded objects may not nest deeper than ``max_depth`` elements, and libxml2 itself
 refuses documents deeper than 256 elements. ``max_memory`` (1.6 bytes per byte of
-``max_size``) is checked by the operations (:mod:`.operations`) against the growth of the
+``max_size``, at least 32 MiB) is checked by the operations (:mod:`.operations`) against the growth of the
 peak RSS of the process while a response is received. Every child of IRETURNVALUE is converted and
 removed from the tree as soon as it ends, whether the operation expects it or not, so the
 tree holds at most the one object being received. Elements must stand where DSP0201 allows
@@ -85,7 +85,8 @@ class Limits(object):
         self.max_object_elements = max_object_elements
         self.max_element_depth = max_element_depth
         if max_memory is None:
-            max_memory = int(max_size * MEMORY_PER_BYTE)
+            # at least 32 MiB: the peak RSS also moves with allocations of the caller
+            max_memory = max(32 * 1024 * 1024, int(max_size * MEMORY_PER_BYTE))
         self.max_memory = max_memory
 
 

@@ -41,6 +41,7 @@ def test_default_limits():
     assert limits.max_element_depth == 128
     # raising the size raises the element limits with it
     assert Limits(max_size=256 * MIB).max_elements == 256 * MIB // 32
+    assert Limits(max_size=MIB).max_memory == 32 * MIB
 
 
 def test_unexpected_children_are_converted_and_released_as_they_end():
