@@ -84,8 +84,8 @@ options:
         C(XMLParseError) / C(RESPONSE_TOO_LARGE) before it can exhaust the memory of the host
         the module runs on.
       - This also sets how much the objects parsed from one response may make the module's
-        memory grow (1.6 bytes per byte of the limit but at least 32 MiB, about 102 MiB by default;
-        C(TOO_MUCH_MEMORY)), the largest number of XML elements of a response (one per 32
+        memory grow (1.6 bytes per byte of the limit but at least 32 MiB, about 102 MiB by
+        default; C(TOO_MUCH_MEMORY)), the largest number of XML elements of a response (one per 32
         bytes; C(TOO_MANY_ELEMENTS)) and of one object in it (one per 800 bytes). Instances
         take about 1.5 bytes of memory per byte of CIM-XML, instance paths about 5; raise the
         limit for results that are larger than that.

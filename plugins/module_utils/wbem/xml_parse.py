@@ -16,11 +16,11 @@ elements in one object (one per 800 bytes: 83,886), elements nested at most
 ``max_element_depth`` (128) deep, text nodes of at most ``max_text`` characters; references
 and embedded objects may not nest deeper than ``max_depth`` elements, and libxml2 itself
 refuses documents deeper than 256 elements. ``max_memory`` (1.6 bytes per byte of
-``max_size``, at least 32 MiB) is checked by the operations (:mod:`.operations`) against the growth of the
-peak RSS of the process while a response is received. Every child of IRETURNVALUE is converted and
-removed from the tree as soon as it ends, whether the operation expects it or not, so the
-tree holds at most the one object being received. Elements must stand where DSP0201 allows
-them. All problems are raised as :class:`XMLParseError` (not well-formed or unsafe XML, a
+``max_size``, at least 32 MiB) is checked by :mod:`.operations` against the growth of the
+peak RSS of the process while a response is received. Every child of IRETURNVALUE is
+converted and removed from the tree as soon as it ends, whether the operation expects it or
+not, so the tree holds at most the one object being received. Elements must stand where
+DSP0201 allows them. All problems are raised as :class:`XMLParseError` (not well-formed or unsafe XML, a
 limit exceeded) or :class:`CIMXMLParseError` (XML that is not the CIM-XML the operation
 expects).
 """
