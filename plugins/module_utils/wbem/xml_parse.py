@@ -20,9 +20,9 @@ refuses documents deeper than 256 elements. ``max_memory`` (1.6 bytes per byte o
 peak RSS of the process while a response is received. Every child of IRETURNVALUE is
 converted and removed from the tree as soon as it ends, whether the operation expects it or
 not, so the tree holds at most the one object being received. Elements must stand where
-DSP0201 allows them. All problems are raised as :class:`XMLParseError` (not well-formed or unsafe XML, a
-limit exceeded) or :class:`CIMXMLParseError` (XML that is not the CIM-XML the operation
-expects).
+DSP0201 allows them. All problems are raised as :class:`XMLParseError` (not well-formed or
+unsafe XML, a limit exceeded) or :class:`CIMXMLParseError` (XML that is not the CIM-XML the
+operation expects).
 """
 
 import gc
