@@ -41,7 +41,8 @@ options:
   validate_certs:
     description:
       - Whether the server certificate and host name are verified. Set V(false) only for
-        tests with throwaway certificates.
+        tests with throwaway certificates; the module warns when it connects over HTTPS
+        without verification.
       - If not set, E(WBEM_VALIDATE_CERTS) is used, else V(true).
     type: bool
     default: true
@@ -53,21 +54,50 @@ options:
     type: path
   client_key:
     description:
-      - The unencrypted PEM private key of O(client_cert). Defaults to O(client_cert) itself
+      - The PEM private key of O(client_cert). Defaults to O(client_cert) itself
         (certificate and key in one file).
+      - An encrypted key needs O(client_key_passphrase); the module never asks for it on a
+        terminal and fails with C(CLIENT_KEY_ENCRYPTED) when it is missing.
       - If not set, E(WBEM_CLIENT_KEY) is used.
     type: path
+  client_key_passphrase:
+    description:
+      - The passphrase of an encrypted O(client_key). Never returned or logged. A wrong
+        passphrase fails with C(CLIENT_KEY_PASSPHRASE_WRONG).
+      - If not set, E(WBEM_CLIENT_KEY_PASSPHRASE) is used.
+    type: str
   timeout:
     description:
-      - Seconds to wait for the connection and for each read from the server.
+      - The deadline of each operation, in seconds. Connecting, sending the request and
+        receiving the B(whole) response must be done within it, however the server sends
+        the response (a server that trickles its response or sends one C(100 Continue) after
+        the other fails with C(WBEMTimeoutError) / C(TIMEOUT) after this time).
+      - Operations that enumerate with pull operations send several requests (open, then one
+        per batch of objects); each request has this deadline.
       - If not set, E(WBEM_TIMEOUT) is used, else 30.
     type: float
     default: 30
+  max_response_size:
+    description:
+      - The largest response, in bytes, the module accepts from the server (units such as
+        V(256MB) are accepted, 1 MB = 1048576 bytes). A larger response fails with
+        C(XMLParseError) / C(RESPONSE_TOO_LARGE) before it can exhaust the memory of the host
+        the module runs on.
+      - This also sets how much the objects parsed from one response may make the module's
+        memory grow (1.6 bytes per byte of the limit but at least 32 MiB, about 102 MiB by
+        default; C(TOO_MUCH_MEMORY)), the largest number of XML elements of a response (one per 32
+        bytes; C(TOO_MANY_ELEMENTS)) and of one object in it (one per 800 bytes). Instances
+        take about 1.5 bytes of memory per byte of CIM-XML, instance paths about 5; raise the
+        limit for results that are larger than that.
+      - If not set, E(WBEM_MAX_RESPONSE_SIZE) is used, else 64 MiB.
+    type: bytes
+    default: 67108864
   allow_plain_http_auth:
     description:
       - The modules refuse to send O(password) over a plain V(http://) URL, where anybody on
         the path can read it. Set V(true) to allow that anyway (for a server reachable only
-        through a trusted network or an SSH tunnel).
+        through a trusted network or an SSH tunnel). The module then warns each time it sends
+        the password that way.
       - If not set, E(WBEM_ALLOW_PLAIN_HTTP_AUTH) is used, else V(false).
     type: bool
     default: false

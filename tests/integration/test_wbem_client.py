@@ -11,6 +11,7 @@ client's error classes with its protocol name, without a traceback or a secret i
 
 import base64
 import socket
+from urllib.parse import quote
 
 import pytest
 
@@ -676,6 +677,52 @@ def test_client_certificate_auth(wbem):
         connect(wbem, 'https-cert', x509={'cert_file': wbem.client_cert, 'key_file': wbem.untrusted_client_key})
     check_error(wbem, excinfo, wexc.WBEMConnectionError, 'CLIENT_CERT_ERROR')
     assert wbem.count() == 1
+
+
+@pytest.fixture
+def encrypted_client_key(wbem, tmp_path):
+    """The client key of the test CIMOM's client certificate, encrypted with a passphrase."""
+    serialization = pytest.importorskip('cryptography.hazmat.primitives.serialization')
+    with open(wbem.client_key, 'rb') as handle:
+        key = serialization.load_pem_private_key(handle.read(), password=None)
+    path = tmp_path / 'client-encrypted.key'
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.BestAvailableEncryption(b'Client-Key-Pass-7')))
+    path.chmod(0o600)
+    return str(path), 'Client-Key-Pass-7'
+
+
+def test_client_certificate_with_an_encrypted_key(wbem, encrypted_client_key):
+    key_file, passphrase = encrypted_client_key
+    conn = connect(wbem, 'https-cert', x509={'cert_file': wbem.client_cert, 'key_file': key_file,
+                                             'key_passphrase': passphrase})
+    assert conn.GetInstance(NODE01)['Name'] == 'node01.example.org'
+    assert [(e['auth'], e['user']) for e in wbem.requests()] == [('certificate', wbem.username)]
+    # without the passphrase: a clear error before connecting, never a prompt on the terminal
+    with pytest.raises(wexc.WBEMConnectionError) as excinfo:
+        connect(wbem, 'https-cert', x509={'cert_file': wbem.client_cert, 'key_file': key_file})
+    msg = check_error(wbem, excinfo, wexc.WBEMConnectionError, 'CLIENT_KEY_ENCRYPTED')
+    assert 'client_key_passphrase' in msg
+    with pytest.raises(wexc.WBEMConnectionError) as excinfo:
+        connect(wbem, 'https-cert', x509={'cert_file': wbem.client_cert, 'key_file': key_file,
+                                          'key_passphrase': 'Wrong-Pass-3'})
+    msg = check_error(wbem, excinfo, wexc.WBEMConnectionError, 'CLIENT_KEY_PASSPHRASE_WRONG')
+    assert 'Wrong-Pass-3' not in msg and passphrase not in msg
+    assert wbem.count() == 1
+
+
+@pytest.mark.parametrize('name', ['St\u00f6p', 'Stop\u20ac'])
+def test_method_names_that_are_not_ascii_reach_the_server(wbem, name):
+    """DSP0200: the CIMMethod header is the UTF-8 name, %-encoded; the test CIMOM decodes it and
+    compares it with the body, and then does not know the method."""
+    conn = connect(wbem, 'http-basic')
+    with pytest.raises(wexc.CIMError) as excinfo:
+        conn.InvokeMethod(name, NODE01)
+    assert excinfo.value.error_name in ('CIM_ERR_METHOD_NOT_FOUND', 'CIM_ERR_METHOD_NOT_AVAILABLE',
+                                        'CIM_ERR_NOT_SUPPORTED'), str(excinfo.value)
+    head = conn.last_http_request.partition(b'\r\n\r\n')[0]
+    expected = quote(name.encode('utf-8'), safe='_').encode('ascii')
+    assert b'\r\nCIMMethod: ' + expected + b'\r\n' in head
 
 
 # -- failure paths: the network ----------------------------------------------------------------

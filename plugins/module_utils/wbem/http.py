@@ -13,6 +13,10 @@ A small HTTP/1.1 client on ``socket`` and ``ssl``, written for CIM-XML:
 - TLS with certificate and host name verification by default, a CA file or directory, a
   client certificate; ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` are used only when no CA is
   given explicitly; no proxy is ever used;
+- one deadline per request: ``timeout`` seconds for connecting, sending the request and
+  receiving the whole response (see :meth:`HTTPTransport.request`), so a server that trickles
+  its response or sends ``100 Continue`` again and again cannot hold the client longer; at
+  most ``MAX_INTERIM`` informational (1xx) responses are accepted before the real one;
 - every failure becomes a :mod:`.exceptions` class, never a bare socket or ssl error.
 
 ``socket_factory(address, timeout)`` creates the TCP connection (default
@@ -23,6 +27,7 @@ import errno
 import os
 import socket
 import ssl
+import time
 
 from .exceptions import WBEMConnectionError, WBEMTimeoutError, WBEMValueError
 
@@ -34,6 +39,7 @@ except ImportError:  # pragma: no cover - Python 2 is not supported
 DEFAULT_PORTS = {'http': 5988, 'https': 5989}
 MAX_LINE = 65536
 MAX_HEADERS = 200
+MAX_INTERIM = 16
 CHUNK_SIZE = 65536
 
 
@@ -67,12 +73,13 @@ def parse_url(url):
 
 
 def make_ssl_context(validate_certs=True, ca_certs=None, cert_file=None, key_file=None,
-                     environ=None):
+                     environ=None, key_passphrase=None):
     """An ``ssl.SSLContext`` for a client.
 
     ``ca_certs`` is a PEM file or a directory of hashed certificates; without it the
     ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` environment variable (in that order) or else
-    the system's default CAs are trusted.
+    the system's default CAs are trusted. An encrypted ``key_file`` needs ``key_passphrase``;
+    there is never a prompt on the terminal.
     """
     environ = os.environ if environ is None else environ
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -98,12 +105,43 @@ def make_ssl_context(validate_certs=True, ca_certs=None, cert_file=None, key_fil
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     if cert_file:
-        try:
-            context.load_cert_chain(cert_file, key_file)
-        except (IOError, OSError, ssl.SSLError) as exc:
-            raise WBEMConnectionError('Cannot load the client certificate %s: %s'
-                                      % (cert_file, exc), error_name='CLIENT_CERT_ERROR')
+        load_client_cert(context, cert_file, key_file, key_passphrase)
     return context
+
+
+class _NoPassphrase(Exception):
+    """The client key is encrypted and no passphrase was given."""
+
+
+def load_client_cert(context, cert_file, key_file=None, key_passphrase=None):
+    """Load the client certificate and key into ``context``, never prompting for a passphrase.
+
+    OpenSSL asks the password callback only for an encrypted key: without ``key_passphrase``
+    the callback refuses (``CLIENT_KEY_ENCRYPTED``); a passphrase that does not decrypt the
+    key is ``CLIENT_KEY_PASSPHRASE_WRONG``. The passphrase is never part of a message.
+    """
+    asked = []
+
+    def passphrase():
+        asked.append(True)
+        if key_passphrase is None:
+            raise _NoPassphrase()
+        return key_passphrase
+
+    key_name = key_file or cert_file
+    try:
+        context.load_cert_chain(cert_file, key_file, password=passphrase)
+    except _NoPassphrase:
+        raise WBEMConnectionError('The client key %s is encrypted: give its passphrase in '
+                                  'client_key_passphrase (or WBEM_CLIENT_KEY_PASSPHRASE)'
+                                  % key_name, error_name='CLIENT_KEY_ENCRYPTED')
+    except (IOError, OSError, ssl.SSLError, ValueError) as exc:
+        if asked and key_passphrase is not None:
+            raise WBEMConnectionError('Cannot decrypt the client key %s with the passphrase in '
+                                      'client_key_passphrase (wrong passphrase?)' % key_name,
+                                      error_name='CLIENT_KEY_PASSPHRASE_WRONG')
+        raise WBEMConnectionError('Cannot load the client certificate %s: %s'
+                                  % (cert_file, exc), error_name='CLIENT_CERT_ERROR')
 
 
 def _os_error_name(exc):
@@ -189,6 +227,7 @@ class HTTPTransport(object):
         self._buffer = b''
         self._reused = False
         self._response_pending = False
+        self._deadline = None
         self.last_request = None
 
     @property
@@ -207,13 +246,30 @@ class HTTPTransport(object):
 
     # -- connection and raw I/O
 
+    def _remaining(self, action):
+        """Seconds left until the deadline of the request (the timeout without one)."""
+        if self._deadline is None:
+            return self.timeout
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            self.close()
+            raise WBEMTimeoutError('No complete response from %s within the timeout of %s '
+                                   'seconds (while %s)' % (self.target, self.timeout, action))
+        return left
+
+    def pause_deadline(self, seconds):
+        """Move the deadline by ``seconds`` the caller spent outside this request."""
+        if self._deadline is not None and seconds > 0:
+            self._deadline += seconds
+
     def _connect(self):
+        timeout = self._remaining('connecting')
         try:
-            sock = self.socket_factory((self.host, self.port), self.timeout)
+            sock = self.socket_factory((self.host, self.port), timeout)
         except (OSError, socket.error) as exc:
             raise connection_error(exc, self.target, 'connecting to')
         try:
-            sock.settimeout(self.timeout)
+            sock.settimeout(self._remaining('connecting'))
             if self.scheme == 'https':
                 context = self.ssl_context or make_ssl_context()
                 sock = context.wrap_socket(sock, server_hostname=self.host)
@@ -231,8 +287,16 @@ class HTTPTransport(object):
         if self._sock is None:
             raise WBEMConnectionError('The connection to %s was closed while a response was '
                                       'being read' % self.target, error_name='CONNECTION_CLOSED')
+        timeout = self._remaining('receiving the response')
         try:
+            self._sock.settimeout(timeout)
             data = self._sock.recv(CHUNK_SIZE)
+        except socket.timeout:
+            self.close()
+            if self._deadline is not None and time.monotonic() >= self._deadline - 0.01:
+                raise WBEMTimeoutError('No complete response from %s within the timeout of %s '
+                                       'seconds' % (self.target, self.timeout))
+            raise WBEMTimeoutError('Timeout while receiving from %s' % self.target)
         except (OSError, socket.error) as exc:
             self.close()
             raise connection_error(exc, self.target, 'receiving from')
@@ -266,7 +330,12 @@ class HTTPTransport(object):
     # -- request / response
 
     def request(self, path, headers, body):
-        """Send a POST request and return the :class:`HTTPResponse` (headers read)."""
+        """Send a POST request and return the :class:`HTTPResponse` (headers read).
+
+        Starts the deadline of the request: connecting, sending and receiving the whole
+        response (headers and body) must be done within ``timeout`` seconds, not counting the
+        time the caller reports with :meth:`pause_deadline`.
+        """
         host_header = self.host if ':' not in self.host else '[%s]' % self.host
         if self.port != DEFAULT_PORTS.get(self.scheme):
             host_header += ':%d' % self.port
@@ -276,14 +345,21 @@ class HTTPTransport(object):
                 raise WBEMValueError('HTTP header %s contains a line break' % name)
             lines.append('%s: %s' % (name, value))
         lines.append('Content-Length: %d' % len(body))
-        head = ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1', 'strict')
+        try:
+            head = ('\r\n'.join(lines) + '\r\n\r\n').encode('ascii', 'strict')
+        except UnicodeEncodeError:
+            bad = [name for name, value in headers if not (name + value).isascii()]
+            raise WBEMValueError('HTTP header %s contains characters that are not ASCII (it '
+                                 'must be encoded first)' % ', '.join(bad or ['Host']))
         self.last_request = head + body
+        self._deadline = None if self.timeout is None else time.monotonic() + self.timeout
         for attempt in (1, 2):
             if self._sock is None or self._response_pending:
                 self.close()
                 self._connect()
             reused = self._reused
             try:
+                self._sock.settimeout(self._remaining('sending the request'))
                 self._sock.sendall(head + body)
             except (OSError, socket.error) as exc:
                 self.close()
@@ -303,6 +379,7 @@ class HTTPTransport(object):
         raise WBEMConnectionError('Cannot send the request to %s' % self.target)
 
     def _read_head(self):
+        interim = 0
         while True:
             line = self._readline()
             if not line:
@@ -318,7 +395,14 @@ class HTTPTransport(object):
             reason = parts[2] if len(parts) > 2 else ''
             headers = self._read_headers()
             if 100 <= status < 200:
-                continue  # 100 Continue and other informational responses
+                # 100 Continue and other informational responses: skipped, a few of them
+                interim += 1
+                if interim > MAX_INTERIM:
+                    self.close()
+                    raise WBEMConnectionError('%s sent more than %d informational (1xx) '
+                                              'responses' % (self.target, MAX_INTERIM),
+                                              error_name='TOO_MANY_1XX_RESPONSES')
+                continue
             return HTTPResponse(self, version, status, reason, headers)
 
     def _read_headers(self):

@@ -13,7 +13,8 @@ Documented once in ``plugins/doc_fragments/wbem.py`` (``hostsec.mgmt.wbem``). Mo
 
 Every option falls back to an environment variable of the managed host (``WBEM_SERVER``,
 ``WBEM_USERNAME``, ``WBEM_PASSWORD``, ``WBEM_NAMESPACE``, ``WBEM_CA_CERTS``,
-``WBEM_VALIDATE_CERTS``, ``WBEM_CLIENT_CERT``, ``WBEM_CLIENT_KEY``, ``WBEM_TIMEOUT``,
+``WBEM_VALIDATE_CERTS``, ``WBEM_CLIENT_CERT``, ``WBEM_CLIENT_KEY``,
+``WBEM_CLIENT_KEY_PASSPHRASE``, ``WBEM_TIMEOUT``, ``WBEM_MAX_RESPONSE_SIZE``,
 ``WBEM_ALLOW_PLAIN_HTTP_AUTH``), so ad-hoc ``ansible -m hostsec.mgmt.wbem_info`` calls need
 only the module's own options. An empty variable counts as unset.
 """
@@ -23,6 +24,7 @@ import os
 from ..common.env import env_fallback_nonempty
 from ..common.errors import InvalidInputError
 from .operations import DEFAULT_NAMESPACE, DEFAULT_TIMEOUT, WBEMConnection
+from .xml_parse import DEFAULT_MAX_SIZE, Limits
 
 #: option -> environment variable read when the option is not set.
 ENVIRONMENT = {
@@ -34,7 +36,9 @@ ENVIRONMENT = {
     'validate_certs': 'WBEM_VALIDATE_CERTS',
     'client_cert': 'WBEM_CLIENT_CERT',
     'client_key': 'WBEM_CLIENT_KEY',
+    'client_key_passphrase': 'WBEM_CLIENT_KEY_PASSPHRASE',
     'timeout': 'WBEM_TIMEOUT',
+    'max_response_size': 'WBEM_MAX_RESPONSE_SIZE',
     'allow_plain_http_auth': 'WBEM_ALLOW_PLAIN_HTTP_AUTH',
 }
 
@@ -54,7 +58,11 @@ def wbem_common_argument_spec():
         validate_certs=dict(type='bool', default=True, fallback=_env('validate_certs')),
         client_cert=dict(type='path', fallback=_env('client_cert')),
         client_key=dict(type='path', no_log=False, fallback=_env('client_key')),
+        client_key_passphrase=dict(type='str', no_log=True,
+                                   fallback=_env('client_key_passphrase')),
         timeout=dict(type='float', default=float(DEFAULT_TIMEOUT), fallback=_env('timeout')),
+        max_response_size=dict(type='bytes', default=DEFAULT_MAX_SIZE,
+                               fallback=_env('max_response_size')),
         allow_plain_http_auth=dict(type='bool', default=False,
                                    fallback=_env('allow_plain_http_auth')),
     )
@@ -71,7 +79,8 @@ def connection_kwargs(params):
     """The keyword arguments of :class:`WBEMConnection` for the shared options in ``params``.
 
     Checked here, before anything is contacted: a server is given, the password comes with a
-    user name, the client key with a certificate, files exist, the timeout is positive.
+    user name, the client key with a certificate, files exist, the timeout and the response
+    size limit are positive.
     """
     server = params.get('server')
     if not server:
@@ -94,23 +103,35 @@ def connection_kwargs(params):
     if client_key and not client_cert:
         raise InvalidInputError('client_key is given without client_cert',
                                 error_name='NO_CLIENT_CERT')
+    key_passphrase = params.get('client_key_passphrase')
+    if key_passphrase is not None and not client_cert:
+        raise InvalidInputError('client_key_passphrase is given without client_cert',
+                                error_name='NO_CLIENT_CERT')
     for option in ('ca_certs', 'client_cert', 'client_key'):
         path = params.get(option)
         if path and not os.path.exists(path):
             raise InvalidInputError('%s %s does not exist' % (option, path), error_name='ENOENT')
     if client_cert:
         x509 = {'cert_file': client_cert, 'key_file': client_key or client_cert}
+        if key_passphrase is not None:
+            x509['key_passphrase'] = key_passphrase
     timeout = params.get('timeout')
     if timeout is None:
         timeout = DEFAULT_TIMEOUT
     if timeout <= 0:
         raise InvalidInputError('timeout must be a positive number of seconds',
                                 error_name='INVALID_TIMEOUT')
+    max_size = params.get('max_response_size')
+    if max_size is None:
+        max_size = DEFAULT_MAX_SIZE
+    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size <= 0:
+        raise InvalidInputError('max_response_size must be a positive number of bytes',
+                                error_name='INVALID_MAX_RESPONSE_SIZE')
     namespace = (params.get('namespace') or DEFAULT_NAMESPACE).strip('/')
     return dict(url=server, creds=creds, default_namespace=namespace, x509=x509,
                 ca_certs=params.get('ca_certs') or None,
                 validate_certs=params.get('validate_certs', True) is not False,
-                timeout=timeout,
+                timeout=timeout, limits=Limits(max_size=max_size),
                 allow_plain_http_auth=bool(params.get('allow_plain_http_auth')))
 
 
@@ -121,7 +142,27 @@ def connection_from_params(params, **overrides):
     return WBEMConnection(**kwargs)
 
 
+def connection_warnings(params):
+    """Warnings about options that weaken the connection's security, where they take effect."""
+    warnings = []
+    server = params.get('server') or ''
+    scheme = server.split('://', 1)[0].lower() if '://' in server else 'https'
+    if scheme == 'https' and params.get('validate_certs', True) is False:
+        warnings.append('validate_certs is false: the certificate of the WBEM server %s is not '
+                        'verified, so anybody on the network path can impersonate the server '
+                        'and read what is sent to it' % server)
+    if scheme == 'http' and params.get('allow_plain_http_auth') and params.get('username'):
+        warnings.append('allow_plain_http_auth is true: the password of %s is sent '
+                        'unencrypted over http to %s, readable by anybody on the network path'
+                        % (params.get('username'), server))
+    return warnings
+
+
 def connection_from_module(module, **overrides):
+    """:func:`connection_from_params` for ``module``, which also warns (``module.warn``) about
+    ``validate_certs=false`` and ``allow_plain_http_auth=true`` where they take effect."""
+    for warning in connection_warnings(module.params):
+        module.warn(warning)
     return connection_from_params(module.params, **overrides)
 
 

@@ -20,12 +20,14 @@ import base64
 import collections
 import functools
 import gc
+import sys
+import time
 
 from .cim_obj import (CIMClass, CIMClassName, CIMInstance, CIMInstanceName,
                       CIMQualifierDeclaration, cimvalue)
 from .exceptions import (CIM_ERR_FAILED, CIM_ERR_NOT_SUPPORTED, CIMError, CIMXMLParseError,
                          HeaderParseError, HTTPError, AuthError, ParseError, WBEMError,
-                         WBEMTypeError, WBEMValueError)
+                         WBEMTypeError, WBEMValueError, XMLParseError)
 from .http import HTTPTransport, make_ssl_context, parse_url
 from .nocasedict import NocaseDict
 from . import xml_encode
@@ -35,6 +37,11 @@ try:
     from urllib.parse import quote, unquote
 except ImportError:  # pragma: no cover
     quote = unquote = None
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - not a Unix system: no memory check
+    resource = None
 
 DEFAULT_NAMESPACE = 'root/cimv2'
 DEFAULT_TIMEOUT = 30
@@ -65,6 +72,15 @@ ITEM_TAGS = {
     'OpenQueryInstances': ('INSTANCE',), 'PullInstances': ('INSTANCE',),
 }
 
+
+def peak_rss():
+    """The peak RSS of this process in bytes (``getrusage``), or ``None`` where unknown."""
+    if resource is None:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == 'darwin' else peak * 1024
+
+
 pull_inst_result_tuple = collections.namedtuple('pull_inst_result_tuple',
                                                 ['instances', 'eos', 'context'])
 pull_path_result_tuple = collections.namedtuple('pull_path_result_tuple',
@@ -89,6 +105,13 @@ _CIMOBJECT_SAFE = "/:.,=\"'-_~!$&()*+;@[]"
 def cimobject_header(value):
     """The CIMObject header value: the UTF-8 text, %-encoded where URIs require (DSP0200)."""
     return quote(value, safe=_CIMOBJECT_SAFE)
+
+
+def cimmethod_header(name):
+    """The CIMMethod header value: the method name UTF-8 encoded, then %-encoded (DSP0200
+    "Encoding of CIM element names within HTTP headers"): ``Stöp`` is sent as ``St%C3%B6p``.
+    Letters, digits and ``_`` (all a CIM identifier needs in ASCII) stay as they are."""
+    return quote(name, safe='_')
 
 
 # ---------------------------------------------------------------- argument checks
@@ -240,15 +263,20 @@ class WBEMConnection(object):
         without scheme https is used).
     :param creds: ``(username, password)`` for HTTP Basic authentication, or ``None``.
     :param default_namespace: namespace for operations that are given none.
-    :param x509: ``{'cert_file': ..., 'key_file': ...}`` for a TLS client certificate.
+    :param x509: ``{'cert_file': ..., 'key_file': ...}`` for a TLS client certificate, with
+        ``'key_passphrase'`` for an encrypted key (never asked for on the terminal).
     :param ca_certs: CA bundle file or hashed CA directory to verify the server with.
     :param validate_certs: verify the server certificate and host name (default True).
     :param no_verification: pywbem's inverse spelling of ``validate_certs``.
-    :param timeout: seconds for connecting and for each read (default 30).
+    :param timeout: the deadline of each operation in seconds (default 30): connecting,
+        sending the request and receiving the whole response must be done within it. Each
+        request of an Iter* method (Open, every Pull) has its own deadline, and the time the
+        caller spends between two objects of an iterator does not count.
     :param use_pull_operations: for Iter*: None (default) tries pull and falls back,
         True uses pull only, False the traditional operations only.
     :param allow_plain_http_auth: allow sending ``creds`` over ``http://`` (default False).
-    :param limits: :class:`~.xml_parse.Limits` for response size, depth and text size.
+    :param limits: :class:`~.xml_parse.Limits` for the response size (64 MiB by default),
+        element count, depth and text size.
     :param socket_factory: ``f(address, timeout)`` returning a connected socket.
 
     ``stats_enabled`` is accepted for compatibility with pywbem and ignored; ``proxies`` must
@@ -295,11 +323,13 @@ class WBEMConnection(object):
         self.last_http_request = None
         context = None
         if self.scheme == 'https':
-            cert_file = key_file = None
+            cert_file = key_file = key_passphrase = None
             if x509:
                 cert_file = x509.get('cert_file')
                 key_file = x509.get('key_file')
-            context = make_ssl_context(self.validate_certs, ca_certs, cert_file, key_file)
+                key_passphrase = x509.get('key_passphrase')
+            context = make_ssl_context(self.validate_certs, ca_certs, cert_file, key_file,
+                                       key_passphrase=key_passphrase)
         self._ssl_context = context
         self._socket_factory = socket_factory
         self._transport = self._new_transport()
@@ -389,13 +419,28 @@ class WBEMConnection(object):
             response = transport.request(CIMOM_PATH, self._headers(cimxml_headers), body)
             self.last_http_request = transport.last_request
             self._check_response(response, body)
+            self._check_length(response)
             parser = ResponseParser(kind, methodname, self.limits, item_tags=item_tags)
             keep = [] if self.debug else None
+            # the objects of the response, wherever the caller keeps them, may make the peak RSS
+            # grow by max_memory bytes (paths cost about 5 bytes per byte of CIM-XML)
+            max_memory = self.limits.max_memory
+            baseline = peak_rss() if max_memory else None
             for chunk in response.iter_body():
                 self.last_reply_len += len(chunk)
                 if keep is not None:
                     keep.append(chunk)
-                yield from parser.feed(chunk)
+                if baseline is not None and peak_rss() - baseline > max_memory:
+                    raise XMLParseError(
+                        'The objects of the response take more than %d MiB of memory (raise '
+                        'max_response_size for larger results)' % (max_memory // 1048576),
+                        error_name='TOO_MUCH_MEMORY')
+                events = parser.feed(chunk)
+                if events:
+                    # the caller's time between two objects does not count for the deadline
+                    paused = time.monotonic()
+                    yield from events
+                    transport.pause_deadline(time.monotonic() - paused)
             if keep is not None:
                 self.last_raw_reply = b''.join(keep)
             yield from parser.close()
@@ -442,6 +487,15 @@ class WBEMConnection(object):
                                        '%r (an HTML error page or a proxy?)' % content_type,
                                        request_data=body)
 
+    def _check_length(self, response):
+        length = response.header('content-length')
+        if length is not None and length.strip().isdigit() and int(length) > self.limits.max_size:
+            response.transport.close()
+            raise XMLParseError('The response of %s bytes (Content-Length) exceeds the size limit '
+                                'of %d bytes (raise max_response_size for larger results)'
+                                % (length.strip(), self.limits.max_size),
+                                error_name='RESPONSE_TOO_LARGE')
+
     @staticmethod
     def _check_trailers(response, body):
         code = response.trailers.get('cimstatuscode')
@@ -462,7 +516,7 @@ class WBEMConnection(object):
         """Run an intrinsic operation; yield ``('item', obj)`` and ``('param', ...)``."""
         namespace = namespace or self._default_namespace
         body = xml_encode.imethodcall(methodname, namespace, params)
-        headers = [('CIMOperation', 'MethodCall'), ('CIMMethod', methodname),
+        headers = [('CIMOperation', 'MethodCall'), ('CIMMethod', cimmethod_header(methodname)),
                    ('CIMObject', cimobject_header(namespace))]
         error = None
         for event in self._exchange(body, headers, 'imethod', methodname,
@@ -760,7 +814,7 @@ class WBEMConnection(object):
         _string_arg(MethodName, 'MethodName', required=True)
         body = xml_encode.methodcall(MethodName, target,
                                      xml_encode.method_params(Params, params))
-        headers = [('CIMOperation', 'MethodCall'), ('CIMMethod', MethodName),
+        headers = [('CIMOperation', 'MethodCall'), ('CIMMethod', cimmethod_header(MethodName)),
                    ('CIMObject', cimobject_header(target.to_wbem_uri(format='cimobject')))]
         if MethodName == 'UpdateExpiredPassword' and target.classname == 'SFCB_Account':
             # SFCB's password-expiration update mechanism needs this header (as pywbem).

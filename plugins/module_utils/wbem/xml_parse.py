@@ -9,12 +9,20 @@ been parsed; the converted element is then removed from the tree, so memory does
 with the number of objects in the response. The objects are yielded to the caller in order.
 
 Safety: the lxml parser resolves no entities, loads no DTD and uses no network; a document
-with a DOCTYPE is refused, and so are documents larger than ``max_size`` bytes or with a text
-node longer than ``max_text`` characters. Nesting: elements must stand where DSP0201 allows
-them, references and embedded objects may not nest deeper than ``max_depth`` elements, and
-libxml2 refuses documents deeper than 256 elements. All
-problems are raised as :class:`XMLParseError` (not well-formed or unsafe XML) or
-:class:`CIMXMLParseError` (XML that is not the CIM-XML the operation expects).
+with a DOCTYPE is refused. Limits (:class:`Limits`), each checked while the response arrives:
+``max_size`` bytes (64 MiB by default), ``max_elements`` elements in the whole response (one
+per 32 bytes of ``max_size`` unless given: 2,097,152 by default), ``max_object_elements``
+elements in one object (one per 800 bytes: 83,886), elements nested at most
+``max_element_depth`` (128) deep, text nodes of at most ``max_text`` characters; references
+and embedded objects may not nest deeper than ``max_depth`` elements, and libxml2 itself
+refuses documents deeper than 256 elements. ``max_memory`` (1.6 bytes per byte of
+``max_size``, at least 32 MiB) is checked by :mod:`.operations` against the growth of the
+peak RSS of the process while a response is received. Every child of IRETURNVALUE is
+converted and removed from the tree as soon as it ends, whether the operation expects it or
+not, so the tree holds at most the one object being received. Elements must stand where
+DSP0201 allows them. All problems are raised as :class:`XMLParseError` (not well-formed or
+unsafe XML, a limit exceeded) or :class:`CIMXMLParseError` (XML that is not the CIM-XML the
+operation expects).
 """
 
 import gc
@@ -35,9 +43,21 @@ except ImportError:  # reported by the modules through deps.LXML
 
 XML_LANG = '{http://www.w3.org/XML/1998/namespace}lang'
 
-DEFAULT_MAX_SIZE = 1024 * 1024 * 1024
+DEFAULT_MAX_SIZE = 64 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 64
 DEFAULT_MAX_TEXT = 10 * 1000 * 1000
+DEFAULT_MAX_ELEMENT_DEPTH = 128
+#: Without an explicit ``max_elements``, a response may hold one element per this many bytes
+#: of ``max_size`` (dense CIM-XML of instances has about 37 bytes per element).
+BYTES_PER_ELEMENT = 32
+#: Without an explicit ``max_object_elements``: one object (an IRETURNVALUE child, or a
+#: PARAMVALUE, RETURNVALUE or ERROR) stays in the lxml tree (about 300 bytes per element)
+#: until it ends; it may hold one element per this many bytes of ``max_size``.
+BYTES_PER_OBJECT_ELEMENT = 800
+#: Without an explicit ``max_memory``: the objects parsed from one response may make the peak
+#: RSS of the process grow by this many bytes per byte of ``max_size`` (instances take about
+#: 1.5 bytes per byte of CIM-XML, instance paths about 5).
+MEMORY_PER_BYTE = 1.6
 
 _BLANK = ' \t\n\r'
 _DECIMAL = re.compile(r'^[+-]?[0-9]+$')
@@ -45,15 +65,29 @@ _HEX = re.compile(r'^[+-]?0[xX][0-9a-fA-F]+$')
 
 
 class Limits(object):
-    """Size limits of a response: bytes, element nesting depth, characters of one text."""
+    """Limits of a response: bytes, elements, element nesting depth, nesting of references
+    and embedded objects, characters of one text."""
 
-    __slots__ = ('max_size', 'max_depth', 'max_text')
+    __slots__ = ('max_size', 'max_depth', 'max_text', 'max_elements', 'max_object_elements',
+                 'max_element_depth', 'max_memory')
 
     def __init__(self, max_size=DEFAULT_MAX_SIZE, max_depth=DEFAULT_MAX_DEPTH,
-                 max_text=DEFAULT_MAX_TEXT):
+                 max_text=DEFAULT_MAX_TEXT, max_elements=None, max_object_elements=None,
+                 max_element_depth=DEFAULT_MAX_ELEMENT_DEPTH, max_memory=None):
         self.max_size = max_size
         self.max_depth = max_depth
         self.max_text = max_text
+        if max_elements is None:
+            max_elements = max(1000, max_size // BYTES_PER_ELEMENT)
+        self.max_elements = max_elements
+        if max_object_elements is None:
+            max_object_elements = max(1000, max_size // BYTES_PER_OBJECT_ELEMENT)
+        self.max_object_elements = max_object_elements
+        self.max_element_depth = max_element_depth
+        if max_memory is None:
+            # at least 32 MiB: the peak RSS also moves with allocations of the caller
+            max_memory = max(32 * 1024 * 1024, int(max_size * MEMORY_PER_BYTE))
+        self.max_memory = max_memory
 
 
 def _fail(message):
@@ -1047,9 +1081,9 @@ class ResponseParser(object):
     - ``('error', CIMError)``: the ERROR element (the caller raises it once the document
       has been parsed to its end).
 
-    ``item_tags`` names the IRETURNVALUE children the operation expects; lxml reports only
-    those and the envelope elements, which keeps the parser fast. Other children of
-    IRETURNVALUE are converted when IRETURNVALUE ends (so the operation can reject them).
+    ``item_tags`` names the IRETURNVALUE children the operation expects. Other children of
+    IRETURNVALUE are converted and released as they end, too, so that the operation can
+    reject them (and they do not pile up in the tree).
     """
 
     def __init__(self, kind, methodname, limits=None, item_tags=None):
@@ -1061,9 +1095,12 @@ class ResponseParser(object):
         self.converter = Converter(self.limits)
         self._simple, self._response, self._response_children = KINDS[kind]
         self._item_tags = frozenset(item_tags if item_tags is not None else _DEFAULT_ITEM_TAGS)
-        tags = set(_ENVELOPE_TAGS) | set(self._item_tags)
-        self._parser = _new_parser(tags=sorted(tags))
+        # every element is reported, to count elements and depth as they arrive
+        self._parser = _new_parser()
         self._size = 0
+        self._elements = 0
+        self._object_elements = 0
+        self._level = 0
         self._item_tag = None
         self._item_count = 0
         self._in_ireturnvalue = False
@@ -1074,8 +1111,9 @@ class ResponseParser(object):
     def feed(self, data):
         self._size += len(data)
         if self._size > self.limits.max_size:
-            raise XMLParseError('The response exceeds the size limit of %d bytes'
-                                % self.limits.max_size)
+            raise XMLParseError('The response exceeds the size limit of %d bytes (raise '
+                                'max_response_size for larger results)' % self.limits.max_size,
+                                error_name='RESPONSE_TOO_LARGE')
         # The objects built here hold no reference cycles; pausing the cyclic garbage
         # collector while a chunk is converted saves it from re-scanning every object of a
         # large result again and again (a third of the time for big enumerations).
@@ -1117,18 +1155,39 @@ class ResponseParser(object):
     def _events(self):
         out = []
         item_tags = self._item_tags
+        limits = self.limits
         for event, elem in self._parser.read_events():
-            tag = elem.tag
-            if event == 'end':
-                if tag in item_tags and self._in_ireturnvalue:
-                    parent = elem.getparent()
-                    if parent is not None and parent.tag == 'IRETURNVALUE':
-                        self._end_item(elem, parent, out)
-                        continue
-                if tag in _ENVELOPE_TAGS:
-                    self._end_envelope(elem, out)
-            elif tag in _ENVELOPE_TAGS:
-                self._start(elem)
+            if event == 'start':
+                self._level += 1
+                self._elements += 1
+                if self._elements > limits.max_elements:
+                    raise XMLParseError('The response has more than %d XML elements (raise '
+                                        'max_response_size for larger results)'
+                                        % limits.max_elements, error_name='TOO_MANY_ELEMENTS')
+                if self._level > limits.max_element_depth:
+                    raise XMLParseError('The XML nesting depth exceeds %d elements'
+                                        % limits.max_element_depth, error_name='TOO_DEEP')
+                if self._level == 5 or (self._level == 6 and self._in_ireturnvalue):
+                    self._object_elements = 0   # a new object starts
+                else:
+                    self._object_elements += 1
+                    if self._object_elements > limits.max_object_elements:
+                        raise XMLParseError('An object in the response has more than %d XML '
+                                            'elements' % limits.max_object_elements,
+                                            error_name='TOO_MANY_ELEMENTS')
+                if self._level <= 5 and (self._level == 5 or elem.tag in _ENVELOPE_TAGS):
+                    # any child of the *RESPONSE element is checked at once, so that no
+                    # unexpected ones pile up in the tree
+                    self._start(elem)
+                continue
+            level = self._level
+            self._level = level - 1
+            if level == 6:
+                if self._in_ireturnvalue:
+                    # a child of IRETURNVALUE: converted and released now, expected or not
+                    self._end_item(elem, elem.getparent(), out, elem.tag in item_tags)
+            elif level <= 5 and elem.tag in _ENVELOPE_TAGS:
+                self._end_envelope(elem, out)
         return out
 
     def _depth(self, elem):
@@ -1186,8 +1245,11 @@ class ResponseParser(object):
         if depth < 5 and len(parent) > 1:
             _fail('Element %r has too many child elements (allowed is one)' % parent.tag)
 
-    def _end_item(self, elem, parent, out):
+    def _end_item(self, elem, parent, out, expected=True):
         tag = elem.tag
+        if not expected and tag not in IRETURNVALUE_CHILDREN:
+            _fail('Element %r has invalid child element %r (allowed are %s)'
+                  % (parent.tag, tag, ', '.join(IRETURNVALUE_CHILDREN)))
         if self._item_tag is None:
             self._item_tag = tag
         elif tag != self._item_tag:
