@@ -8,6 +8,7 @@ ktadd``. Every value our modules read (principals, times, flags, enctypes, kvnos
 and every error code must be the same through both.
 """
 
+import functools
 import gc
 import os
 import resource
@@ -145,6 +146,20 @@ def test_cache_match_in_a_collection_is_the_same(caches):
     assert found[0][2] == b'bob@HOSTSEC.TEST'
 
 
+def _bad_call(mod, ctx, case, tmp_path, garbage):
+    """The call of ``case`` that must fail."""
+    directory = str(tmp_path).encode()
+    if case == 'no_file':
+        return mod.cc_get_principal(ctx, mod.cc_resolve(ctx, b'FILE:%s/none' % directory))
+    if case == 'not_a_cache':
+        return list(mod.cc_resolve(ctx, b'FILE:' + str(garbage).encode()))
+    if case == 'no_keytab':
+        return list(mod.kt_resolve(ctx, b'FILE:%s/none.keytab' % directory))
+    if case == 'bad_name':
+        return mod.parse_name_flags(ctx, b'a@B@C')
+    return mod.cc_resolve(ctx, b'NOSUCHTYPE:x')
+
+
 @pytest.mark.parametrize('case', ['no_file', 'not_a_cache', 'no_keytab', 'bad_name', 'bad_type'])
 def test_errors_have_the_same_codes(tmp_path, kdc, case):
     garbage = tmp_path / 'garbage'
@@ -152,17 +167,7 @@ def test_errors_have_the_same_codes(tmp_path, kdc, case):
     codes = []
     for mod in (libkrb5, pykrb5):
         ctx = mod.init_context()
-        if case == 'no_file':
-            call = lambda: mod.cc_get_principal(ctx, mod.cc_resolve(ctx, b'FILE:%s/none' % str(tmp_path).encode()))  # noqa: E731
-        elif case == 'not_a_cache':
-            call = lambda: list(mod.cc_resolve(ctx, b'FILE:' + str(garbage).encode()))  # noqa: E731
-        elif case == 'no_keytab':
-            call = lambda: list(mod.kt_resolve(ctx, b'FILE:%s/none.keytab' % str(tmp_path).encode()))  # noqa: E731
-        elif case == 'bad_name':
-            call = lambda: mod.parse_name_flags(ctx, b'a@B@C')  # noqa: E731
-        else:
-            call = lambda: mod.cc_resolve(ctx, b'NOSUCHTYPE:x')  # noqa: E731
-        error = _error(call)
+        error = _error(functools.partial(_bad_call, mod, ctx, case, tmp_path, garbage))
         assert isinstance(error, mod.Krb5Error), repr(error)
         codes.append((error.err_code, str(error)))
     assert codes[0][0] == codes[1][0]
@@ -212,11 +217,11 @@ def test_no_leak_over_many_reads(caches, kdc):
     def round_trip():
         _creds(libkrb5, caches['renewable'])
         _keytab(libkrb5, 'FILE:' + kdc.keytabs['service'])
-    for _ in range(300):
+    for _round in range(300):
         round_trip()
     gc.collect()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for _ in range(3000):
+    for _round in range(3000):
         round_trip()
     gc.collect()
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
