@@ -35,6 +35,9 @@ LIBKRB5 = OptionalDependency('libkrb5', deb='libkrb5-3', rpm='krb5-libs', python
 
 KRB5_CC_END = -1765328242
 KRB5_KT_END = -1765328202
+KRB5_PARSE_MALFORMED = -1765328250
+KRB5_CC_BADNAME = -1765328245
+KRB5_KT_BADNAME = -1765328205
 _MAX_KEYTAB_NAME_LEN = 1100
 
 _krb5_magic = ctypes.c_int32
@@ -191,6 +194,14 @@ def _error_message(context, code):
 def _check(context, code):
     if code:
         raise Krb5Error(context, code)
+
+
+def _c_string(context, value, code):
+    """``value`` for a ``const char *``: a NUL inside would silently cut the name short in C,
+    so it is refused with the library's "bad name" error ``code``."""
+    if b'\0' in value:
+        raise Krb5Error(context, code)
+    return value
 
 
 class TicketTimes(collections.namedtuple('TicketTimes', 'authtime starttime endtime renew_till')):
@@ -408,6 +419,7 @@ def init_context():
 
 def parse_name_flags(context, name, flags=0):
     handle = _krb5_principal()
+    name = _c_string(context, name, KRB5_PARSE_MALFORMED)
     _check(context, context._lib.parse_name_flags(context.handle, name, int(flags),
                                                   ctypes.byref(handle)))
     return Principal(context, handle)
@@ -428,10 +440,12 @@ def cc_default_name(context):
 
 
 def cc_set_default_name(context, name):
+    name = _c_string(context, name, KRB5_CC_BADNAME)
     _check(context, context._lib.cc_set_default_name(context.handle, name))
 
 
 def cc_resolve(context, name):
+    name = _c_string(context, name, KRB5_CC_BADNAME)
     handle = _krb5_ccache()
     _check(context, context._lib.cc_resolve(context.handle, name, ctypes.byref(handle)))
     return CCache(context, handle)
@@ -488,6 +502,7 @@ def kt_default_name(context):
 
 
 def kt_resolve(context, name):
+    name = _c_string(context, name, KRB5_KT_BADNAME)
     handle = _krb5_keytab()
     _check(context, context._lib.kt_resolve(context.handle, name, ctypes.byref(handle)))
     return KeyTab(context, handle)

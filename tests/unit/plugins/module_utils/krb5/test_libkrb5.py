@@ -227,3 +227,15 @@ def test_no_leak_over_many_reads(caches, kdc):
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     print('peak RSS growth over 3000 rounds: %d KiB' % grown)
     assert grown < 8 * 1024, 'peak RSS grew by %d KiB' % grown
+
+
+@pytest.mark.parametrize('call,code', [
+    (lambda ctx: libkrb5.cc_resolve(ctx, b'FILE:/tmp/a\0b'), -1765328245),
+    (lambda ctx: libkrb5.cc_set_default_name(ctx, b'DIR:/tmp\0x'), -1765328245),
+    (lambda ctx: libkrb5.kt_resolve(ctx, b'FILE:/etc/krb5.keytab\0x'), -1765328205),
+    (lambda ctx: libkrb5.parse_name_flags(ctx, b'alice\0@EVIL'), -1765328250),
+])
+def test_a_nul_in_a_name_is_refused(call, code):
+    """C would cut the name at the NUL and use another cache, keytab or principal."""
+    error = _error(lambda: call(libkrb5.init_context()))
+    assert isinstance(error, libkrb5.Krb5Error) and error.err_code == code
