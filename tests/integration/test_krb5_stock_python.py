@@ -197,3 +197,21 @@ def test_role_installs_with_distro_packages_only(stock_python, kdc, tmp_path):
         item['success'] for item in verified.get('verification', [])), run.explain()
     ticket = by_action['hostsec.mgmt.krb5_ticket'][0]['result']
     assert ticket['changed'] and ticket['principal'] == kdc.principal('robot')
+
+
+def test_the_whole_krb5_suite_with_system_python(stock_python):
+    """tests/integration/test_krb5.py (every module and option against the KDC, the KDC stopped,
+    the clock skewed, hostile caches) once more with the system Python as the module
+    interpreter: it passes as it does with the virtualenv."""
+    # The inventory's interpreter follows HOSTSEC_MODULE_PYTHON.
+    facts = ansible.run_adhoc('ansible.builtin.setup', 'gather_subset=!all filter=ansible_python',
+                              env={'HOSTSEC_MODULE_PYTHON': stock_python})
+    assert facts.rc == 0, facts.explain()
+    assert facts.results[0]['result']['ansible_facts']['ansible_python']['executable'] == stock_python
+    env = dict(os.environ, HOSTSEC_MODULE_PYTHON=stock_python)
+    proc = subprocess.run([paths.BIN + '/python', '-m', 'pytest', '-q', '-x',
+                           os.path.join(os.path.dirname(os.path.abspath(__file__)), 'test_krb5.py')],
+                          cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=1500,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
+    assert ' passed' in proc.stdout and ' failed' not in proc.stdout
