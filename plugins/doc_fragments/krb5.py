@@ -27,7 +27,8 @@ requirements:
   - MIT Kerberos libraries on the managed host (Debian C(libkrb5-3), RHEL C(krb5-libs)).
   - python-gssapi (pip C(gssapi), Debian and RHEL C(python3-gssapi)) for the Python that runs
     the module.
-  - pykrb5 (pip C(krb5), Fedora/EPEL C(python3-krb5)) for the Python that runs the module.
+  - Optional, pykrb5 (pip C(krb5), Fedora/EPEL C(python3-krb5)); without it the module calls
+    C(libkrb5.so.3) through the collection's own binding, with the same results.
 notes:
   - Kerberos failures are reported with the Kerberos error name (for example
     C(KRB5KDC_ERR_PREAUTH_FAILED), C(KRB5_KDC_UNREACH), C(KRB5KRB_AP_ERR_SKEW)) in

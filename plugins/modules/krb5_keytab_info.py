@@ -8,7 +8,8 @@ short_description: List the entries of a Kerberos keytab and prove with a GSSAPI
 version_added: 0.1.0
 description:
   - Returns the entries of a keytab (principal, key version number, enctype, timestamp; never
-    key material), listed with pykrb5.
+    key material), listed with libkrb5 (through pykrb5 when it is installed, else through the
+    collection's own binding).
   - With O(verify=true) proves that the keytab works for each service principal in it (or the
     ones in O(service_principals)) with a real Kerberos GSSAPI handshake, in-process - initiator
     credentials (from O(ccache), or acquired with O(initiator_password) or O(initiator_keytab)) get a

@@ -5,11 +5,15 @@
 - python-gssapi (``gssapi``): acquiring credentials with a password or a client keytab,
   storing them into a credential cache, inquiring them, and the security-context handshake
   that verifies a keytab;
-- pykrb5 (``krb5``): what GSSAPI has no call for: listing every ticket of a cache with its
-  times and flags, renewing a ticket, listing keytab entries, finding a principal's cache in a
-  collection and destroying caches.
+- pykrb5 (``krb5``) when it is installed, else :mod:`.libkrb5`, our ctypes binding of the same
+  calls in MIT's ``libkrb5.so.3``: what GSSAPI has no call for: listing every ticket of a cache
+  with its times and flags, renewing a ticket, listing keytab entries, finding a principal's
+  cache in a collection and destroying caches. ``deps.krb5`` is either one (same API);
+  ``BACKEND`` says which (``pykrb5``, ``libkrb5`` or ``None``).
 
-Both need MIT Kerberos (libkrb5, libgssapi_krb5) on the managed host.
+pykrb5 is not packaged by Debian or Ubuntu (and PEP 668 forbids pip in their system Python), so
+a stock host uses the binding: only distro packages are needed (``python3-gssapi``, which
+pulls in libkrb5 and libgssapi_krb5).
 """
 
 from ..common.deps import OptionalDependency
@@ -18,9 +22,9 @@ GSSAPI = OptionalDependency(
     'gssapi', pip='gssapi', deb='python3-gssapi', rpm='python3-gssapi',
     reason='to acquire, store and inquire Kerberos credentials (python-gssapi)')
 PYKRB5 = OptionalDependency(
-    'krb5', pip='krb5', rpm='python3-krb5',
-    reason='to read credential caches and keytabs and to renew tickets (pykrb5; on Debian '
-           'install it with pip, it needs libkrb5-dev and a C compiler to build)')
+    'krb5', pip='krb5', deb='libkrb5-3', rpm='krb5-libs',
+    reason='to read credential caches and keytabs and to renew tickets (pykrb5, or else MIT '
+           'libkrb5.so.3 through the collection\'s own binding)')
 
 try:
     import gssapi  # noqa: F401  pylint: disable=unused-import
@@ -32,11 +36,20 @@ except ImportError as exc:
     gssapi = None
     GSSAPI.failed(exc)
 
+BACKEND = None
 try:
     import krb5  # noqa: F401  pylint: disable=unused-import
-except ImportError as exc:
+    BACKEND = 'pykrb5'
+except ImportError:
     krb5 = None
-    PYKRB5.failed(exc)
+if krb5 is None:
+    try:
+        from . import libkrb5 as krb5
+        krb5.load()
+        BACKEND = 'libkrb5'
+    except (ImportError, OSError) as exc:
+        krb5 = None
+        PYKRB5.failed(exc)
 
 
 def require(*dependencies):
