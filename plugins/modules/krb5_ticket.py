@@ -21,7 +21,8 @@ description:
   - With O(state=absent) destroys the cache; in a collection (V(DIR:), V(KEYRING:)) with
     O(principal) only the cache of that principal, without O(principal) every cache of a V(DIR:)
     collection.
-  - Renewal uses pykrb5 (C(krb5_get_renewed_creds)), like C(kinit -R) the renewed cache holds
+  - Renewal uses libkrb5 (C(krb5_get_renewed_creds)), through pykrb5 when it is installed or
+    the collection's own binding otherwise; like C(kinit -R) the renewed cache holds
     only the renewed TGT.
 author:
   - hostsec.mgmt developers (@hostsec)

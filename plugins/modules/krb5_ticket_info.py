@@ -13,7 +13,8 @@ description:
   - Reading a cache contacts no KDC. A cache that does not exist is reported with
     RV(exists=false) and RV(state=absent), a file that is not a credential cache with
     RV(exists=false) and RV(state=invalid); neither is a failure unless O(fail_if_missing=true).
-  - The module uses pykrb5 (GSSAPI has no call to list the tickets of a cache).
+  - The module reads the cache with libkrb5 (GSSAPI has no call to list the tickets of a cache),
+    through pykrb5 when it is installed or the collection's own binding otherwise.
 author:
   - hostsec.mgmt developers (@hostsec)
 extends_documentation_fragment:
