@@ -20,6 +20,7 @@ import base64
 import collections
 import functools
 import gc
+import os
 import sys
 import time
 
@@ -79,6 +80,16 @@ def peak_rss():
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == 'darwin' else peak * 1024
+
+
+def current_rss():
+    """The resident memory of this process now, in bytes: /proc/self/statm where there is one
+    (Linux), else the peak RSS (``getrusage``), else ``None``."""
+    try:
+        with open('/proc/self/statm', 'rb') as handle:
+            return int(handle.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+    except (IOError, OSError, ValueError, IndexError):
+        return peak_rss()
 
 
 pull_inst_result_tuple = collections.namedtuple('pull_inst_result_tuple',
@@ -425,12 +436,14 @@ class WBEMConnection(object):
             # the objects of the response, wherever the caller keeps them, may make the peak RSS
             # grow by max_memory bytes (paths cost about 5 bytes per byte of CIM-XML)
             max_memory = self.limits.max_memory
-            baseline = peak_rss() if max_memory else None
+            # measured from the memory in use now, not from an earlier peak of the process
+            # (which would let the response grow by the difference as well)
+            baseline = current_rss() if max_memory else None
             for chunk in response.iter_body():
                 self.last_reply_len += len(chunk)
                 if keep is not None:
                     keep.append(chunk)
-                if baseline is not None and peak_rss() - baseline > max_memory:
+                if baseline is not None and current_rss() - baseline > max_memory:
                     raise XMLParseError(
                         'The objects of the response take more than %d MiB of memory (raise '
                         'max_response_size for larger results)' % (max_memory // 1048576),
