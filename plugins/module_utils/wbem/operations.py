@@ -1432,4 +1432,10 @@ def _typed(value, paramtype):
     if isinstance(value, objects) or (isinstance(value, list) and value
                                       and isinstance(value[0], objects)):
         return value
-    return cimvalue(value, paramtype)
+    try:
+        return cimvalue(value, paramtype)
+    except (WBEMValueError, TypeError, ValueError) as exc:
+        # the type and the value come from the server: a bad one is a bad response
+        raise CIMXMLParseError('The response gives %s of PARAMTYPE %r that cannot be read: %s'
+                               % ('an array' if isinstance(value, list) else 'a value',
+                                  paramtype, exc))

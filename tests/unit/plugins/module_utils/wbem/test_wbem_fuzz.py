@@ -8,6 +8,7 @@ either returns a result or raises one of its WBEMError classes -- never an lxml,
 KeyError, TypeError ... traceback. Example counts are bounded so this runs in seconds.
 """
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.cim_obj import (
@@ -197,3 +198,12 @@ def test_seeds_are_valid():
         except WBEMError as exc:
             assert method == 'GetInstance' and exc.error_name == 'CIM_ERR_NOT_FOUND'
     assert b'node2' in instance_xml(2).encode()
+
+
+@pytest.mark.parametrize('value,paramtype', [('1', 'eference'), ('x', 'uint8'), (['1', 'y'], 'sint16')])
+def test_a_bad_paramtype_from_the_server_is_a_parse_error(value, paramtype):
+    """Found by the fuzzer: PARAMTYPE="eference" raised WBEMValueError, an input error class."""
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem import operations
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.exceptions import CIMXMLParseError
+    with pytest.raises(CIMXMLParseError, match='PARAMTYPE'):
+        operations._typed(value, paramtype)  # pylint: disable=protected-access
