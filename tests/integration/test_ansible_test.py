@@ -91,7 +91,7 @@ def _run_ansible_test(args, timeout):
                 'PATH': paths.BIN + os.pathsep + os.environ.get('PATH', ''),
                 'ANSIBLE_NOCOLOR': '1', 'NO_COLOR': '1'})
     argv = [sys.executable, os.path.join(paths.ROOT, 'tools', 'run_ansible_test.py'),
-            'integration', '--local', '--color', 'no'] + list(args)
+            'integration', '--local', '--color', 'no', '-v'] + list(args)
     proc = subprocess.run(argv, cwd=paths.COLLECTION, env=env, capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL, check=False)
     log = '$ %s\n%s\n%s' % (' '.join(argv), proc.stdout[-30000:], proc.stderr[-15000:])
@@ -129,6 +129,18 @@ def test_ansible_test_integration_runs_every_target_with_its_services():
     assert not _left_over(services), _left_over(services)
     assert not any(os.path.exists(s['workdir']) for s in services), services
     assert not _users_left(services)
+    # The setup targets load the services' passwords without printing them (no_log), even at
+    # -v, where include_vars would show every variable it loaded.
+    for secret in _fixed_secrets():
+        assert secret not in proc.stdout + proc.stderr, 'a test password appears in the output'
+
+
+def _fixed_secrets():
+    """The passwords of the test services that do not change from run to run."""
+    from harness.services import krb5, myproxy, pam  # pylint: disable=import-outside-toplevel
+    secrets = list(krb5.USERS.values()) + list(myproxy.USERS.values())
+    secrets += [password for password, _service in pam.MATRIX_USERS.values()]
+    return secrets + list(pam.OTP_SECRETS.values())
 
 
 def _wait_until(predicate, limit=60.0):
