@@ -21,6 +21,7 @@ PYTEST_ARGS ?=
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # Ansible's local tmp and caches under build/, never in ~/.ansible.
 export ANSIBLE_HOME := $(BUILD)/ansible-home
+export ANSIBLE_REMOTE_TMP := $(BUILD)/ansible-home/remote-tmp
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 

@@ -19,5 +19,6 @@ from harness import paths  # noqa: E402  pylint: disable=wrong-import-position
 paths.sync_collection()
 # Every ansible command a test starts keeps its local tmp and caches under build/.
 os.environ['ANSIBLE_HOME'] = paths.ANSIBLE_HOME
+os.environ['ANSIBLE_REMOTE_TMP'] = os.path.join(paths.ANSIBLE_HOME, 'remote-tmp')
 if paths.COLLECTIONS not in sys.path:
     sys.path.insert(0, paths.COLLECTIONS)

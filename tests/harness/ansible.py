@@ -92,6 +92,9 @@ def environment(extra=None):
         'ANSIBLE_CONFIG': os.path.join(HERE, 'ansible.cfg'),
         # Local tmp, galaxy cache and collections of Ansible under build/, not ~/.ansible.
         'ANSIBLE_HOME': paths.ANSIBLE_HOME,
+        # The modules' temporary files: ansible-core < 2.17 does not derive this one from
+        # ANSIBLE_HOME (its default stays ~/.ansible/tmp).
+        'ANSIBLE_REMOTE_TMP': os.path.join(paths.ANSIBLE_HOME, 'remote-tmp'),
         'PATH': paths.BIN + os.pathsep + os.environ.get('PATH', ''),
     })
     env.pop('ANSIBLE_STDOUT_CALLBACK', None)
