@@ -87,3 +87,34 @@ def test_readme_tasks_use_documented_options_only():
                     if module:
                         assert not set(args) - _options(module), (group, args)
     assert seen >= 8, seen
+
+
+_SITE_LITERAL = re.compile(r'example\.org|EXAMPLE\.ORG|^/|^FILE:|^https?://')
+_VARIABLE = re.compile(r'{{\s*([A-Za-z_][A-Za-z0-9_]*)')
+
+
+def _complete_playbook():
+    with open(os.path.join(paths.ROOT, 'README.md')) as handle:
+        text = handle.read()
+    section = text.split('## A complete playbook', 1)[1].split('\n## ', 1)[0]
+    (block,) = re.findall(r'```yaml\n(.*?)```', section, re.S)
+    return yaml.safe_load(block)
+
+
+def test_readme_complete_playbook_takes_site_values_from_its_vars():
+    """A user edits only the ``vars:`` of each play: no host name, URL, principal or path is
+    written into a task or module_defaults, and every variable they use is in the play's vars
+    (the secrets' vault_* variables only there)."""
+    for play in _complete_playbook():
+        names = set(play.get('vars') or {})
+        assert names, 'play %r has no vars:' % play['name']
+        args = [a for task in _tasks([play]) for k, a in task.items()
+                if k.startswith('hostsec.mgmt.') and isinstance(a, dict)]
+        args.extend((play.get('module_defaults') or {}).values())
+        for arguments in args:
+            for option, value in arguments.items():
+                if not isinstance(value, str):
+                    continue
+                assert not _SITE_LITERAL.search(value), (play['name'], option, value)
+                for name in _VARIABLE.findall(value):
+                    assert name in names, (play['name'], option, name)
