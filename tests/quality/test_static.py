@@ -89,6 +89,9 @@ def test_html_docs_build(tmp_path):
     # References to the Ansible docs resolve (offline inventory), and point at docs.ansible.com.
     module = (html / 'collections' / 'hostsec' / 'mgmt' / 'wbem_info_module.html').read_text()
     assert 'docs.ansible.com/ansible/devel/reference_appendices/common_return_values.html' in module
+    # seealso to other collections' modules resolves to their pages on docs.ansible.com.
+    ticket = (html / 'collections' / 'hostsec' / 'mgmt' / 'krb5_ticket_module.html').read_text()
+    assert 'collections/community/general/krb_ticket_module.html' in ticket
     # Role pages carry an example (the entry point's examples in meta/argument_specs.yml).
     for role in os.listdir(os.path.join(paths.ROOT, 'roles')):
         page = (html / 'collections' / 'hostsec' / 'mgmt' / ('%s_role.html' % role)).read_text()

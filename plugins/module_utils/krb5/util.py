@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from ..common.duration import format_duration, parse_duration as _parse_duration  # noqa: F401  pylint: disable=unused-import
 
+
 def parse_duration(value, option='duration'):
     """Seconds of a duration (the collection's one duration type, common/duration.py);
     ``None`` stays ``None``."""

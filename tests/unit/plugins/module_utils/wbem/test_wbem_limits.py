@@ -351,9 +351,9 @@ def test_invalid_children_of_the_response_element_are_refused_when_they_start():
 
 
 def test_memory_growth_while_a_response_arrives(monkeypatch):
-    # the peak RSS as getrusage reports it, growing by 10 MiB per chunk of the response
-    peaks = iter(range(100 * MIB, 10000 * MIB, 10 * MIB))
-    monkeypatch.setattr(operations, 'peak_rss', lambda: next(peaks))
+    # the memory in use, growing by 10 MiB per chunk of the response
+    sizes = iter(range(100 * MIB, 10000 * MIB, 10 * MIB))
+    monkeypatch.setattr(operations, 'current_rss', lambda: next(sizes))
     response = http_response(enum_response(30), chunked=True)
     conn, _wire = connection(response, limits=Limits(max_memory=25 * MIB))
     with pytest.raises(exc.XMLParseError) as info:
@@ -363,3 +363,25 @@ def test_memory_growth_while_a_response_arrives(monkeypatch):
     # without a memory limit the same response is a result
     conn, _wire = connection(response, limits=Limits(max_memory=0))
     assert len(conn.EnumerateInstances('T_Node')) == 30
+
+
+def test_memory_growth_counts_from_the_memory_in_use_not_an_earlier_peak(monkeypatch):
+    """An earlier peak of the process (here 500 MiB) must not widen the allowance: the guard
+    measures from the memory in use when the response starts (seen: 180 MiB under load)."""
+    sizes = iter(range(100 * MIB, 10000 * MIB, 10 * MIB))
+    monkeypatch.setattr(operations, 'peak_rss', lambda: 500 * MIB)
+    monkeypatch.setattr(operations, 'current_rss', lambda: next(sizes))
+    conn, _wire = connection(http_response(enum_response(30), chunked=True),
+                             limits=Limits(max_memory=25 * MIB))
+    with pytest.raises(exc.XMLParseError) as info:
+        conn.EnumerateInstances('T_Node')
+    assert info.value.error_name == 'TOO_MUCH_MEMORY'
+
+
+def test_current_rss_reads_the_memory_in_use():
+    rss = operations.current_rss()
+    assert rss and 10 * MIB < rss < 4096 * MIB
+    grown = bytearray(64 * MIB)
+    grown[::4096] = b'x' * len(grown[::4096])  # touch every page
+    assert operations.current_rss() - rss > 48 * MIB
+    del grown
