@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: krb5_keytab_info
 short_description: List the entries of a Kerberos keytab and prove with a GSSAPI handshake that it works
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns the entries of a keytab (principal, key version number, enctype, timestamp; never
     key material), listed with libkrb5 (through pykrb5 when it is installed, else through the

@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: krb5_ticket
 short_description: Keep a Kerberos ticket-granting ticket in a credential cache, or destroy it
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - With O(state=present) makes sure the credential cache O(ccache) holds a valid
     ticket-granting ticket (TGT) for O(principal), idempotently. The module reads the cache

@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: krb5_ticket_info
 short_description: List the tickets of a Kerberos credential cache
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads a credential cache on the managed host and returns its default principal and every
     ticket in it (client and server principal, start, end and renew-till times, flags, session

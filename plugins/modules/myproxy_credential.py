@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: myproxy_credential
 short_description: Store, delegate, re-protect or remove a credential on a MyProxy server
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes sure a MyProxy server holds (O(state=present)) or does not hold (O(state=absent)) a
     credential for O(username) and, optionally, O(credname).

@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: myproxy_info
 short_description: Show the credentials a MyProxy server holds for a user
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Asks a MyProxy server (INFO command, what C(myproxy-info) does) which credentials it
     holds for O(username), each credential's name, owner, start and end of validity,

@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: myproxy_logon
 short_description: Retrieve a proxy credential from a MyProxy server into a file, when needed
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Retrieves a proxy credential from a MyProxy server (the protocol's GET command, what
     C(myproxy-logon) does) and writes it to O(dest) in the usual layout (proxy certificate,
@@ -43,7 +43,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-    version_added: 0.1.0
   username:
     description:
       - The MyProxy account name the credential is stored under.

@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: myproxy_trustroots
 short_description: Download a MyProxy server's trust roots into a CA directory
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Asks a MyProxy server for the CA certificates and policy files it trusts (GET_TRUSTROOTS
     command, what C(myproxy-get-trustroots) does) and writes them into O(dest), mode C(0644) by

@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: pam_check
 short_description: Check that a PAM service authenticates a user, passes account management and opens a session
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Runs a PAM transaction on the managed host for O(service) and O(user), as an application
     linked with libpam does. It calls C(pam_authenticate), C(pam_acct_mgmt), C(pam_setcred)

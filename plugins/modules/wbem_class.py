@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: wbem_class
 short_description: Create, update or delete a CIM class definition on a WBEM server
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes sure that a class definition, given as MOF text in O(mof) or as a dictionary in
     O(definition), exists in the namespace as given (O(state=present)), or that the class

@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: wbem_info
 short_description: Query CIM instances, classes, qualifiers and server facts from a WBEM server
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads from a WBEM server over CIM-XML and returns the result as plain dictionaries with
     typed values (integers, booleans, lists, CIM datetime strings, path dictionaries); the

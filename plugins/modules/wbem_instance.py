@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: wbem_instance
 short_description: Create, update or delete a CIM instance on a WBEM server
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes sure that the instance of O(class_name) identified by O(keys) exists with the
     O(properties) given (O(state=present)), or does not exist (O(state=absent)).

@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: wbem_method
 short_description: Invoke a CIM method on an instance or a class of a WBEM server
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Calls the extrinsic method O(method) of O(class_name) (C(InvokeMethod)), on the instance
     given by O(keys) or O(path), or on the class itself (static methods) when neither is given.

@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: wbem_qualifier
 short_description: Create, update or delete a qualifier declaration on a WBEM server
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes sure that the qualifier type O(name) is declared in the namespace with the type,
     default value, scopes and flavors given (O(state=present)), or is not declared

@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 module: wbem_subscription
 short_description: Manage owned CIM indication subscriptions (filter, listener destination, subscription)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes sure that a WBEM server sends the indications selected by O(query) to the listener
     at O(destination) (O(state=present)), or that it no longer does (O(state=absent)).

@@ -55,3 +55,17 @@ def test_no_bugfix_entries_before_the_first_release():
         return
     for name, fragment in _fragments():
         assert not fragment.get('bugfixes') and not fragment.get('security_fixes'), name
+
+
+def test_the_version_of_galaxy_yml_is_released_or_has_fragments():
+    """galaxy.yml's version is either released (changelog.yaml and CHANGELOG.rst know it) or
+    the next one, with fragments waiting for `antsibull-changelog release`."""
+    with open(os.path.join(paths.ROOT, 'galaxy.yml')) as handle:
+        version = str(yaml.safe_load(handle)['version'])
+    releases = _released().get('releases') or {}
+    if version in releases:
+        with open(os.path.join(paths.ROOT, 'CHANGELOG.rst')) as handle:
+            assert 'v%s' % version in handle.read()
+        assert releases[version].get('release_date')
+    else:
+        assert list(_fragments()), 'version %s is neither released nor has fragments' % version
