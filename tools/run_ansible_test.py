@@ -43,6 +43,24 @@ def pip_version():
     return match.group(1)
 
 
+INTEGRATION_CFG = '''\
+# Written by tools/run_ansible_test.py (not part of the repository): ansible-test runs the
+# targets with this configuration. The modules' temporary files go under the build directory,
+# not ~/.ansible/tmp (ansible-test passes no ANSIBLE_* variable of ours through).
+[defaults]
+remote_tmp = {home}/.ansible/tmp
+local_tmp = {home}/.ansible/tmp-local
+'''
+
+
+def write_integration_config(home):
+    """tests/integration/integration.cfg of the collection copy ansible-test runs in (cwd)."""
+    directory = os.path.join(os.getcwd(), 'tests', 'integration')
+    if os.path.isdir(directory):
+        with open(os.path.join(directory, 'integration.cfg'), 'w') as handle:
+            handle.write(INTEGRATION_CFG.format(home=home))
+
+
 def main():
     home = os.environ.get('HOSTSEC_ANSIBLE_TEST_HOME', HOME)
     cache = os.path.join(home, '.ansible', 'test', 'cache')
@@ -56,6 +74,8 @@ def main():
         with open(script, 'w') as handle:
             handle.write(BOOTSTRAP)
     os.environ['HOME'] = home
+    if 'integration' in sys.argv[1:2]:
+        write_integration_config(home)
     bindir = os.path.dirname(os.path.abspath(sys.executable))
     os.execv(os.path.join(bindir, 'ansible-test'), ['ansible-test'] + sys.argv[1:])
 
