@@ -162,3 +162,13 @@ def run_adhoc(module, module_args='', extra_vars=None, env=None, check=False, di
 def run_command(argv, env=None, timeout=300, cwd=None):
     """Run another ansible command (ansible-galaxy, ansible-doc ...) with the tests' environment."""
     return _run(argv, environment(env), timeout, cwd=cwd)
+
+
+def build_collection(out_dir):
+    """Build the release tarball of the tree under test into ``out_dir``; return its path."""
+    run = run_command([paths.tool('ansible-galaxy'), 'collection', 'build', '--force',
+                       '--output-path', str(out_dir), paths.ROOT])
+    assert run.rc == 0, run.explain()
+    (tarball,) = [os.path.join(str(out_dir), name) for name in os.listdir(str(out_dir))
+                  if name.endswith('.tar.gz')]
+    return tarball

@@ -56,11 +56,7 @@ def stock_python():
 @pytest.fixture(scope='module')
 def installed(tmp_path_factory):
     """The tarball installed into a path of its own; returns that collections path."""
-    out = tmp_path_factory.mktemp('dist')
-    run = ansible.run_command([paths.tool('ansible-galaxy'), 'collection', 'build', '--force',
-                               '--output-path', str(out), paths.ROOT])
-    assert run.rc == 0, run.explain()
-    (tarball,) = [str(p) for p in out.iterdir() if p.name.endswith('.tar.gz')]
+    tarball = ansible.build_collection(tmp_path_factory.mktemp('dist'))
     install = tmp_path_factory.mktemp('user-collections')
     run = ansible.run_command([paths.tool('ansible-galaxy'), 'collection', 'install', '--force',
                                '-p', str(install), tarball])

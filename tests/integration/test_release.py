@@ -20,12 +20,7 @@ NOT_SHIPPED = ('.venv', 'build', '.git', '.ci', 'Makefile', 'tools', 'benchmarks
 
 @pytest.fixture(scope='module')
 def tarball(tmp_path_factory):
-    out = tmp_path_factory.mktemp('dist')
-    run = ansible.run_command([paths.tool('ansible-galaxy'), 'collection', 'build', '--force',
-                               '--output-path', str(out), paths.ROOT])
-    assert run.rc == 0, run.explain()
-    (found,) = [str(p) for p in out.iterdir() if p.name.endswith('.tar.gz')]
-    return found
+    return ansible.build_collection(tmp_path_factory.mktemp('dist'))
 
 
 def test_tarball_holds_the_collection_only(tarball):
