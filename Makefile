@@ -17,6 +17,9 @@ BUILD := $(CURDIR)/build
 COLLECTIONS := $(BUILD)/collections
 COLL := $(COLLECTIONS)/ansible_collections/hostsec/mgmt
 PYTEST_ARGS ?=
+# `make test` runs the test files on this many pytest-xdist workers (tests/conftest.py keeps a
+# file, and the files that run ansible-test, on one worker each). TEST_JOBS=0 runs them in one.
+TEST_JOBS ?= 3
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # Ansible's local tmp and caches under build/, never in ~/.ansible.
@@ -68,7 +71,7 @@ collection:
 	$(BIN)/python tools/sync_collection.py --dest $(COLL)
 
 test: venv collection
-	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests -n $(TEST_JOBS) --dist loadgroup $(PYTEST_ARGS)
 
 # The static checks and the docs need no test services: profile "lint", tests/requirements-lint.txt
 # (pytest runs them, so it is installed too).

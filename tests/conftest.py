@@ -22,3 +22,20 @@ os.environ['ANSIBLE_HOME'] = paths.ANSIBLE_HOME
 os.environ['ANSIBLE_REMOTE_TMP'] = os.path.join(paths.ANSIBLE_HOME, 'remote-tmp')
 if paths.COLLECTIONS not in sys.path:
     sys.path.insert(0, paths.COLLECTIONS)
+
+# `make test` runs pytest with pytest-xdist workers (``-n``, ``--dist loadgroup``). A test
+# file is the unit of work, as its services are module-scoped fixtures, and the files that
+# run ansible-test in the collection mirror (which keeps its state in tests/output/ there)
+# share one group, so that they never run at the same time.
+ANSIBLE_TEST_FILES = ('quality/test_static.py', 'integration/test_ansible_test.py')
+
+
+def xdist_group_of(path):
+    rel = os.path.relpath(str(path), TESTS).replace(os.sep, '/')
+    return 'ansible-test' if rel in ANSIBLE_TEST_FILES else rel
+
+
+def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argument
+    import pytest  # pylint: disable=import-outside-toplevel
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(xdist_group_of(item.path)))

@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Where things are: the repository, the build directory and the collection mirror."""
 
+import contextlib
+import fcntl
 import os
 import subprocess
 import sys
@@ -16,10 +18,27 @@ ANSIBLE_HOME = os.path.join(BUILD, 'ansible-home')
 BIN = os.path.dirname(os.path.abspath(sys.executable))
 
 
+@contextlib.contextmanager
+def build_lock(name):
+    """An exclusive lock on build/.lock-NAME, held for the ``with`` block.
+
+    ``make test`` runs pytest with several workers (pytest-xdist): what they share under
+    build/ (the collection mirror, the extra virtualenvs) is made by one of them at a time.
+    """
+    os.makedirs(BUILD, exist_ok=True)
+    fd = os.open(os.path.join(BUILD, '.lock-%s' % name), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def sync_collection():
     """Refresh the mirror of the working tree that Ansible and the unit tests import."""
-    subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'sync_collection.py'), '-q',
-                    '--dest', COLLECTION], check=True)
+    with build_lock('collection'):
+        subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'sync_collection.py'), '-q',
+                        '--dest', COLLECTION], check=True)
 
 
 def tool(name):
@@ -46,15 +65,16 @@ def oldest_ansible_bin():
     stamp = os.path.join(venv, '.installed')
     # lxml: the interpreter also runs the modules (ansible_playbook_python), WBEM ones too.
     wanted = ['ansible-core==%s.*' % version, 'lxml']
-    recorded = None
-    if os.path.exists(stamp):
-        with open(stamp) as handle:
-            recorded = handle.read().split()
-    if recorded != wanted:
-        subprocess.run([sys.executable, '-m', 'venv', '--clear', venv], check=True)
-        subprocess.run([os.path.join(bindir, 'pip'), 'install', '-q'] + wanted, check=True)
-        with open(stamp, 'w') as handle:
-            handle.write(' '.join(wanted) + '\n')
+    with build_lock(os.path.basename(venv)):
+        recorded = None
+        if os.path.exists(stamp):
+            with open(stamp) as handle:
+                recorded = handle.read().split()
+        if recorded != wanted:
+            subprocess.run([sys.executable, '-m', 'venv', '--clear', venv], check=True)
+            subprocess.run([os.path.join(bindir, 'pip'), 'install', '-q'] + wanted, check=True)
+            with open(stamp, 'w') as handle:
+                handle.write(' '.join(wanted) + '\n')
     return bindir
 
 
@@ -118,19 +138,20 @@ def newest_ansible_bin():
     Created once under build/ (so a clean clone, as in CI, gets the newest release of the day),
     with lxml for the WBEM modules. Returns ``(bindir, version)``.
     """
-    python = newer_python()
     venv = os.path.join(BUILD, 'venv-ansible-core-newest')
     bindir = os.path.join(venv, 'bin')
     stamp = os.path.join(venv, '.installed')
-    if not os.path.exists(stamp):
-        subprocess.run([python, '-m', 'venv', '--clear', venv], check=True)
-        subprocess.run([os.path.join(bindir, 'pip'), 'install', '-q', '--upgrade', 'ansible-core', 'lxml'],
-                       check=True)
-        proc = subprocess.run([os.path.join(bindir, 'python'), '-c',
-                               'import ansible.release; print(ansible.release.__version__)'],
-                              capture_output=True, text=True, check=True)
-        with open(stamp, 'w') as handle:
-            handle.write(proc.stdout)
+    with build_lock(os.path.basename(venv)):
+        if not os.path.exists(stamp):
+            python = newer_python()
+            subprocess.run([python, '-m', 'venv', '--clear', venv], check=True)
+            subprocess.run([os.path.join(bindir, 'pip'), 'install', '-q', '--upgrade', 'ansible-core', 'lxml'],
+                           check=True)
+            proc = subprocess.run([os.path.join(bindir, 'python'), '-c',
+                                   'import ansible.release; print(ansible.release.__version__)'],
+                                  capture_output=True, text=True, check=True)
+            with open(stamp, 'w') as handle:
+                handle.write(proc.stdout)
     with open(stamp) as handle:
         return bindir, handle.read().strip()
 
@@ -141,13 +162,14 @@ def tool_venv(name, packages):
     venv = os.path.join(BUILD, 'venv-%s' % name)
     bindir = os.path.join(venv, 'bin')
     stamp = os.path.join(venv, '.installed')
-    recorded = None
-    if os.path.exists(stamp):
-        with open(stamp) as handle:
-            recorded = handle.read().split()
-    if recorded != list(packages):
-        subprocess.run([sys.executable, '-m', 'venv', '--clear', venv], check=True)
-        subprocess.run([os.path.join(bindir, 'pip'), 'install', '-q'] + list(packages), check=True)
-        with open(stamp, 'w') as handle:
-            handle.write(' '.join(packages) + '\n')
+    with build_lock(os.path.basename(venv)):
+        recorded = None
+        if os.path.exists(stamp):
+            with open(stamp) as handle:
+                recorded = handle.read().split()
+        if recorded != list(packages):
+            subprocess.run([sys.executable, '-m', 'venv', '--clear', venv], check=True)
+            subprocess.run([os.path.join(bindir, 'pip'), 'install', '-q'] + list(packages), check=True)
+            with open(stamp, 'w') as handle:
+                handle.write(' '.join(packages) + '\n')
     return bindir
