@@ -71,7 +71,7 @@ collection:
 	$(BIN)/python tools/sync_collection.py --dest $(COLL)
 
 test: venv collection
-	$(BIN)/python -m pytest tests -n $(TEST_JOBS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests -n $(TEST_JOBS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The static checks and the docs need no test services: profile "lint", tests/requirements-lint.txt
 # (pytest runs them, so it is installed too).

@@ -23,11 +23,17 @@ os.environ['ANSIBLE_REMOTE_TMP'] = os.path.join(paths.ANSIBLE_HOME, 'remote-tmp'
 if paths.COLLECTIONS not in sys.path:
     sys.path.insert(0, paths.COLLECTIONS)
 
-# `make test` runs pytest with pytest-xdist workers (``-n``, ``--dist loadgroup``). A test
-# file is the unit of work, as its services are module-scoped fixtures, and the files that
-# run ansible-test in the collection mirror (which keeps its state in tests/output/ there)
-# share one group, so that they never run at the same time.
+# `make test` runs pytest with pytest-xdist workers (``-n``, ``--dist loadgroup``,
+# ``--no-loadscope-reorder``). A test file is the unit of work, as its services are
+# module-scoped fixtures, and the files that run ansible-test in the collection mirror (which
+# keeps its state in tests/output/ there and its virtualenvs in build/ansible-test-home) share
+# one group, so that they never run at the same time. The longest groups go first, so that
+# the last ones to finish are short (a worker takes the next group when it is nearly idle).
 ANSIBLE_TEST_FILES = ('quality/test_static.py', 'integration/test_ansible_test.py')
+LONGEST_FIRST = ('ansible-test', 'molecule/test_scenarios.py', 'conformance/test_pywbem_cases.py',
+                 'integration/test_krb5_stock_python.py', 'integration/test_pam.py',
+                 'integration/test_wbem_modules.py', 'integration/test_krb5.py',
+                 'quality/test_execution_environment.py', 'integration/test_wbem_hostile.py')
 
 
 def xdist_group_of(path):
@@ -37,5 +43,8 @@ def xdist_group_of(path):
 
 def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argument
     import pytest  # pylint: disable=import-outside-toplevel
+    rank = {group: index for index, group in enumerate(LONGEST_FIRST)}
     for item in items:
         item.add_marker(pytest.mark.xdist_group(xdist_group_of(item.path)))
+    # A stable sort: within a group, and among the other groups, pytest's order is kept.
+    items.sort(key=lambda item: rank.get(xdist_group_of(item.path), len(rank)))
