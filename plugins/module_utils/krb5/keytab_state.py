@@ -194,6 +194,10 @@ def _apply_one(principal, info, new, report, kadmin, options, check_mode, reject
             'added': [], 'removed': []}
     if action != 'none':
         randomize = item['randomized']
+        if not randomize and not info['wanted']:
+            raise KeytabError('the KDC has no key of %s for %s (it has %s)' % (
+                ', '.join(options['enctypes'] or []), principal, ', '.join(info['enctypes'])),
+                error_name='KRB5_BAD_ENCTYPE')
         if check_mode:
             kvno = info['kvno'] + 1 if randomize else info['kvno']
             types = (enctypes or info['enctypes']) if randomize else info['wanted']
@@ -202,6 +206,9 @@ def _apply_one(principal, info, new, report, kadmin, options, check_mode, reject
             fetched = kadmin.ktadd(principal, norandkey=not randomize,
                                    enctypes=enctypes if randomize else None)
             fetched = [e for e in fetched if e.principal == principal]
+            if not fetched:
+                raise KeytabError('kadmin ktadd wrote no key of %s' % principal,
+                                  error_name='KRB5_KT_NOTFOUND')
             top = max(e.kvno for e in fetched)
             fetched = [e for e in fetched if e.kvno == top and
                        (randomize or not enctypes or _enctype(e) in enctypes)]
