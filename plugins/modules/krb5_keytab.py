@@ -324,7 +324,7 @@ def argument_spec():
         enctypes=dict(type='list', elements='str'),
         norandkey=dict(type='bool', default=True),
         rotate=dict(type='bool', default=False),
-        max_key_age=dict(type='raw'),
+        max_key_age=dict(type='raw', no_log=False),
         keep_old_kvnos=dict(type='int', default=1, no_log=False),
         verify=dict(type='bool', default=True),
         mode=dict(type='raw', default='0600'),

@@ -193,9 +193,13 @@ def test_absent_removes_only_that_principal(kdc, tmp_path):
     one = _principal(kdc, 'HTTP/one.hostsec.test')
     two = _principal(kdc, 'HTTP/two.hostsec.test')
     path = str(tmp_path / 'two.keytab')
-    run, res = _play(kdc, tmp_path, 'both', [('both', {'path': path, 'principals': [one, two]}, {})])
+    # The administrator authenticates with its keytab here (kadmin -k -t), no password.
+    both = {'path': path, 'principals': [one, two], 'kadmin_keytab': kdc.keytabs['admin']}
+    run, res = _play(kdc, tmp_path, 'both', [
+        ('both', both, {'environment': {'HOSTSEC_KRB5_KADMIN_PASSWORD': ''}})])
     assert run.rc == 0, run.explain()
     assert [i['action'] for i in res['both']['principals']] == ['fetch', 'fetch']
+    assert [v['success'] for v in res['both']['verification']] == [True, True]
     kept = [e.raw for e in _entries(path) if e.principal == two]
     assert kept
     absent = {'path': path, 'principals': [one], 'state': 'absent'}

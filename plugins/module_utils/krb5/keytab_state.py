@@ -298,7 +298,9 @@ def _finish(path, facts, before, after, original, entries_changed, report, files
 
 
 def _text(entries, attrs):
-    lines = ['# %s' % ', '.join('%s=%s' % (k, attrs[k]) for k in ('mode', 'owner', 'group')
-                                 if k in attrs)] if attrs and attrs.get('exists') else []
+    lines = []
+    if attrs and attrs.get('exists'):
+        lines.append('# %s' % ', '.join('%s=%s' % (k, attrs[k])
+                                        for k in ('mode', 'owner', 'group') if k in attrs))
     lines += [e.line() for e in entries]
     return '\n'.join(lines) + ('\n' if lines else '')

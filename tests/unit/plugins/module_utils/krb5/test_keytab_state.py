@@ -62,7 +62,7 @@ def test_empty_file_and_header_only_have_no_entries():
 
 
 GETPRINC = """Authenticating as principal keytab/admin with password.
-Password for keytab/admin@EXAMPLE.ORG: 
+Password for keytab/admin@EXAMPLE.ORG:
 Principal: HTTP/www.example.org@EXAMPLE.ORG
 Expiration date: [never]
 Last password change: Wed Dec 02 01:59:39 UTC 2026
