@@ -24,6 +24,13 @@ Principals (realm ``HOSTSEC.TEST``), see :data:`USERS`:
     a service whose keys are in ``service.keytab``;
 ``HTTP/stale.hostsec.test``
     a service whose keytab ``stale.keytab`` holds kvno 1 while the KDC has moved on to kvno 2.
+
+With ``with_kadmind=True`` (krb5_keytab's tests) the realm also runs kadmind
+(:meth:`Krb5Service.start_kadmind`), listening on 127.0.0.1 only (``kadmind_listen``,
+``kpasswd_listen``) on the two ports after the KDC's, stopped by its PID. Its ACL grants
+``keytab/admin`` (password :data:`ADMIN_PASSWORD`, keys also in ``admin.keytab``) every
+privilege including key extraction (``*e``, for ``ktadd -norandkey``), and ``noextract/admin``
+every privilege but extraction.
 """
 
 import json
@@ -46,6 +53,11 @@ USERS = {
     'expired': 'expired-Kerb3ros-pw',
     'pwexpired': 'pwexpired-Kerb3ros-pw',
 }
+# kadmind's administrators (with_kadmind): throwaway test passwords of a throwaway realm.
+ADMIN = 'keytab/admin'
+ADMIN_PASSWORD = 'keytab-Adm1n-pw'
+NOEXTRACT_ADMIN = 'noextract/admin'
+NOEXTRACT_PASSWORD = 'noextract-Adm1n-pw'
 SERVICE = 'HTTP/www.hostsec.test'
 STALE_SERVICE = 'HTTP/stale.hostsec.test'
 FAKETIME_LIBS = ('/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
@@ -67,16 +79,35 @@ def _krb5kdc():
     raise RuntimeError('krb5kdc is not installed (Debian package krb5-kdc)')
 
 
+def _kadmind():
+    for candidate in ('/usr/sbin/kadmind', shutil.which('kadmind')):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    raise RuntimeError('kadmind is not installed (Debian package krb5-admin-server)')
+
+
+def _port_free(port):
+    import socket  # pylint: disable=import-outside-toplevel
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
 class Krb5Service(Service):
     """The realm, its KDC, keytabs and a directory for the tests' credential caches."""
 
     name = 'krb5'
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, with_kadmind=False):
         super(Krb5Service, self).__init__(workdir)
         self.realm = None
         self.kdc = None
         self.port = None
+        self.with_kadmind = with_kadmind
+        self.kadmind = None
 
     # -- setup ---------------------------------------------------------------------------
     def start(self):
@@ -100,6 +131,8 @@ class Krb5Service(Service):
                     'kdc_ports': None, 'kdc_tcp_ports': None,
                     'kdc_listen': '%s:$port0' % LOOPBACK,
                     'kdc_tcp_listen': '%s:$port0' % LOOPBACK,
+                    'kadmind_listen': '%s:$port1' % LOOPBACK,
+                    'kpasswd_listen': '%s:$port2' % LOOPBACK,
                     'max_life': '1d', 'max_renewable_life': '7d'}}})
         finally:
             tempfile.tempdir = previous
@@ -125,6 +158,14 @@ class Krb5Service(Service):
         # New random keys (kvno 2) for the stale service: its keytab keeps kvno 1.
         self.kadmin('cpw -randkey %s' % STALE_SERVICE)
         self.start_kdc()
+        if self.with_kadmind:
+            self.keytabs['admin'] = os.path.join(self.dir, 'admin.keytab')
+            with open(os.path.join(self.dir, 'acl'), 'w') as handle:
+                handle.write('%s@%s *e\n%s@%s *\n' % (ADMIN, REALM, NOEXTRACT_ADMIN, REALM))
+            self.kadmin('addprinc -pw %s %s' % (ADMIN_PASSWORD, ADMIN))
+            self.kadmin('addprinc -pw %s %s' % (NOEXTRACT_PASSWORD, NOEXTRACT_ADMIN))
+            self.kadmin('ktadd -k %s -norandkey %s' % (self.keytabs['admin'], ADMIN))
+            self.start_kadmind()
 
     def kadmin(self, query):
         """Run a kadmin.local query against the realm's database."""
@@ -174,6 +215,33 @@ class Krb5Service(Service):
         self.stop_kdc()
         self.start_kdc(clock_offset)
 
+    # -- kadmind (with_kadmind) ------------------------------------------------------------
+    @property
+    def admin_port(self):
+        return self.port + 1
+
+    def start_kadmind(self):
+        """Start kadmind in the foreground (-nofork) on 127.0.0.1:port+1 (kpasswd port+2)."""
+        if self.kadmind is not None:
+            raise RuntimeError('kadmind is running already')
+        for port in (self.port + 1, self.port + 2):
+            if not _port_free(port):
+                raise RuntimeError('port %d for kadmind is taken' % port)
+        env = dict(os.environ)
+        env.update(self.realm.env)
+        self.kadmind = ManagedProcess([_kadmind(), '-nofork', '-r', REALM],
+                                      os.path.join(self.dir, 'kadmind.out'), env=env)
+        try:
+            wait_for_port(self.admin_port, process=self.kadmind.popen)
+        except RuntimeError:
+            self.stop_kadmind()
+            raise
+
+    def stop_kadmind(self):
+        if self.kadmind is not None:
+            self.kadmind.stop()
+            self.kadmind = None
+
     def kdc_log(self):
         try:
             with open(os.path.join(self.dir, 'kdc.log')) as handle:
@@ -182,6 +250,7 @@ class Krb5Service(Service):
             return ''
 
     def stop(self):
+        self.stop_kadmind()
         self.stop_kdc()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -216,7 +285,16 @@ class Krb5Service(Service):
             'krb5_keytabs': dict(self.keytabs),
             'krb5_service_principal': self.principal(SERVICE),
             'krb5_stale_service_principal': self.principal(STALE_SERVICE),
+            **(self.kadmin_vars() if self.kadmind is not None else {}),
         }
+
+    def kadmin_vars(self):
+        return {'krb5_admin_server': '%s:%d' % (LOOPBACK, self.admin_port),
+                'krb5_admin_principal': self.principal(ADMIN),
+                'krb5_admin_password': ADMIN_PASSWORD,
+                'krb5_admin_keytab': self.keytabs['admin'],
+                'krb5_noextract_admin_principal': self.principal(NOEXTRACT_ADMIN),
+                'krb5_noextract_admin_password': NOEXTRACT_PASSWORD}
 
 
 # -- a KDC for molecule and other processes that outlive one Python call ------------------
