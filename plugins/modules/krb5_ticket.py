@@ -20,7 +20,7 @@ description:
     (wrong password, KDC down) leaves the existing cache untouched.
   - With O(state=absent) destroys the cache; in a collection (V(DIR:), V(KEYRING:)) with
     O(principal) only the cache of that principal, without O(principal) every cache of a V(DIR:)
-    collection.
+    collection; with O(all=true) every cache of any collection, like C(kdestroy -A).
   - Renewal uses libkrb5 (C(krb5_get_renewed_creds)), through pykrb5 when it is installed or
     the collection's own binding otherwise; like C(kinit -R) the renewed cache holds
     only the renewed TGT.
