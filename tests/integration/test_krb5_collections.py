@@ -266,8 +266,8 @@ def _check_short(run, kdc, prefix, p='stock ', mit=False):
 
 
 def test_dir_collection(kdc, tmp_path):
-    """DIR: the whole scenario; the directory is 0700 and the
-    cache files 0600; unsafe directories are refused; a planted link is listed, not read."""
+    """DIR: the whole scenario; a new directory is 0700 with owner and group, the cache files
+    0600; unsafe directories are refused; switch on a FILE: cache fails before anything."""
     col = 'DIR:%s' % (tmp_path / 'col')
     shared = hostile.shared_dir(str(tmp_path / 'shared'))
     os.symlink(str(tmp_path / 'elsewhere'), str(tmp_path / 'linkdir'))
@@ -280,6 +280,12 @@ def test_dir_collection(kdc, tmp_path):
                 ignore_errors=True),
         _module('mode of the files', 'krb5_ticket',
                 dict(_user(kdc, 'bob'), ccache=col, mode='0600')),
+        _module('owned by nobody', 'krb5_ticket',
+                dict(_user(kdc, 'bob'), ccache='DIR:%s' % (tmp_path / 'nobody'), owner='nobody',
+                     group='nogroup')),
+        _module('switch on a file cache', 'krb5_ticket',
+                dict(_user(kdc, 'bob'), ccache='FILE:%s' % (tmp_path / 'plain'), switch=True),
+                ignore_errors=True),
     ]
     run = _run(kdc, tmp_path, _scenario(kdc, col) + unsafe)
     _check_scenario(run, kdc, 'DIR::%s/tkt' % (tmp_path / 'col'))
@@ -292,6 +298,13 @@ def test_dir_collection(kdc, tmp_path):
     assert oct(directory.stat().st_mode & 0o777) == '0o700'
     member = run.task('mode of the files')['ccache']
     assert oct(os.lstat(member[len('DIR::'):]).st_mode & 0o777) == '0o600'
+    nobody = os.lstat(str(tmp_path / 'nobody'))
+    assert (nobody.st_uid, nobody.st_gid, oct(nobody.st_mode & 0o777)) == (65534, 65534, '0o700')
+    member = os.lstat(run.task('owned by nobody')['ccache'][len('DIR::'):])
+    assert (member.st_uid, member.st_gid, oct(member.st_mode & 0o777)) == (65534, 65534, '0o600')
+    wrong = run.task('switch on a file cache')
+    assert wrong['error']['class'] == 'InvalidInputError' and 'collection' in wrong['msg']
+    assert not (tmp_path / 'plain').exists()
 
 
 def test_dir_collection_planted_link_is_listed_not_read(kdc, tmp_path):

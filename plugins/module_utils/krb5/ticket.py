@@ -203,6 +203,11 @@ def present(request, check_mode=False):
 
 
 def _present(request, target, safe, check_mode):
+    if request.everything:
+        raise InvalidInputError('all is for state=absent (every cache of a collection)')
+    if request.switch and target.collection is None:
+        raise InvalidInputError('switch needs a cache collection (DIR:, KEYRING:, KCM:), not %s'
+                                % target.name)
     principal = request.principal
     ctx = caches.context()
     if principal:
@@ -339,6 +344,8 @@ def _set_attributes(path, safe, request):
 def absent(request, check_mode=False):
     """Destroy the cache (or the principal's cache of a collection); return the result."""
     target = caches.resolve_name(request.ccache)
+    if request.switch:
+        raise InvalidInputError('switch is for state=present')
     principal = request.principal
     if principal:
         principal = caches.canonical_principal(principal)
