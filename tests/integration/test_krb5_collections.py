@@ -190,7 +190,8 @@ def _primary(result):
 
 def _check_scenario(run, kdc, prefix, p=''):
     """The scenario's outcome, compared with klist/kdestroy."""
-    task = lambda name: run.task(p + name)  # noqa: E731
+    def task(name):
+        return run.task(p + name)
     alice, bob = kdc.principal('alice'), kdc.principal('bob')
     first = task('alice')
     assert first['changed'] and first['action'] == 'acquire', first
@@ -242,7 +243,8 @@ def _check_scenario(run, kdc, prefix, p=''):
 
 
 def _check_short(run, kdc, prefix, p='stock ', mit=False):
-    task = lambda name: run.task(p + name)  # noqa: E731
+    def task(name):
+        return run.task(p + name)
     first, second = task('alice'), task('bob switched')
     assert first['changed'] and second['changed'] and first['ccache'] != second['ccache']
     assert first['ccache'].startswith(prefix) and second['ccache'].startswith(prefix)
