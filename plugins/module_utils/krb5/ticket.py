@@ -283,9 +283,8 @@ def _switch(result, request, check_mode):
     if not member.is_member:  # check mode: the new cache has no name yet
         result['diff']['after']['primary'] = None
     if result['action'] == 'none':
-        result.update(changed=True, action='switch',
-                      reason='%s is not the primary cache of %s' % (member.name,
-                                                                     member.collection))
+        reason = '%s is not the primary cache of %s' % (member.name, member.collection)
+        result.update(changed=True, action='switch', reason=reason)
     if check_mode or not member.is_member:
         return
     if member.type == 'DIR':
