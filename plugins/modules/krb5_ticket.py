@@ -20,7 +20,7 @@ description:
     (wrong password, KDC down) leaves the existing cache untouched.
   - With O(state=absent) destroys the cache; in a collection (V(DIR:), V(KEYRING:)) with
     O(principal) only the cache of that principal, without O(principal) every cache of a V(DIR:)
-    collection.
+    collection; with O(all=true) every cache of any collection, like C(kdestroy -A).
   - Renewal uses libkrb5 (C(krb5_get_renewed_creds)), through pykrb5 when it is installed or
     the collection's own binding otherwise; like C(kinit -R) the renewed cache holds
     only the renewed TGT.
@@ -96,6 +96,31 @@ options:
         O(owner), is not kept; it is replaced by a new cache, which needs O(password) or O(keytab).
     type: raw
     default: '0600'
+  switch:
+    description:
+      - In a cache collection (V(DIR:), V(KEYRING:), V(KCM:)), make the principal's cache the
+        primary cache of the collection (the one C(klist) and GSSAPI applications use), as
+        C(kinit) does. A run where only this changes reports RV(action=switch).
+      - With V(false) a new cache becomes the primary only when the collection has no primary
+        cache yet; an existing primary cache is left as it is.
+      - Fails for a cache that is not part of a collection (V(FILE:)).
+      - Only with O(state=present).
+    type: bool
+    default: false
+    version_added: 1.1.0
+  all:
+    description:
+      - With O(state=absent), destroy every cache of the collection that O(ccache) names or
+        belongs to, like C(kdestroy -A) (community.general.krb_ticket calls it C(kdestroy_all)).
+        For V(DIR:/dir) or V(DIR::/dir/tktX) every C(tkt*) file of the directory, for
+        V(KEYRING:persistent:1000) or V(KCM:) every cache the library lists for that collection
+        (C(klist -l)), for a V(FILE:) cache that file.
+      - Changed only when there was a cache to destroy; the caches are listed in RV(destroyed).
+      - Takes no O(principal). Without O(all), a V(DIR:) collection without O(principal) loses
+        every cache too, and a V(KEYRING:) or V(KCM:) collection only its primary cache.
+    type: bool
+    default: false
+    version_added: 1.1.0
 notes:
   - O(owner), O(group) and O(mode) apply to file caches (V(FILE:), and the files of a V(DIR:)
     collection). An existing cache file is looked at without following a link, through one file
@@ -104,6 +129,15 @@ notes:
     then its mode and group are fixed through that descriptor (RV(action=attributes)). Anything
     else (a symbolic link, another owner's file, a file others could read) is replaced by a new
     cache, written to a temporary file and renamed over it, never written through a link.
+  - The directory of a V(DIR:) collection is created when missing, with mode C(0700) and
+    O(owner) and O(group). An existing directory must be a directory (not a link), belong to
+    O(owner) or root, and be writable by its owner only, else the task fails with
+    C(FileWriteError) - anyone who could write there could swap the cache files. O(mode),
+    O(owner) and O(group) apply to the cache files in it (C(tkt*)); the C(primary) file, which
+    holds only a file name, gets mode C(0644) and O(owner) and O(group).
+  - In a collection, a new ticket replaces the principal's cache when there is one (found like
+    C(kinit) does, C(krb5_cc_cache_match)), else it goes into a new cache of the collection.
+    V(KEYRING:) and V(KCM:) caches are written by the Kerberos library in place, not atomically.
   - Check mode reads the cache and reports what would be done (RV(action)); it contacts no KDC,
     so the ticket times of a new ticket are not known then.
   - The requested lifetimes reach the Kerberos library through a temporary krb5.conf in front of
@@ -148,6 +182,19 @@ EXAMPLES = r"""
   hostsec.mgmt.krb5_ticket:
     ccache: FILE:/var/lib/backup/krb5cc
 
+- name: Alice's ticket in her collection, as her primary cache
+  hostsec.mgmt.krb5_ticket:
+    principal: alice@EXAMPLE.ORG
+    password: "{{ vault_alice_password }}"
+    ccache: KEYRING:persistent:1000
+    switch: true
+
+- name: Log out of every cache of a collection (kdestroy -A)
+  hostsec.mgmt.krb5_ticket:
+    ccache: DIR:/run/user/1000/krb5cc
+    state: absent
+    all: true
+
 - name: Log out
   hostsec.mgmt.krb5_ticket:
     ccache: FILE:/var/lib/backup/krb5cc
@@ -158,7 +205,8 @@ RETURN = r"""
 action:
   description:
     - What was done (or would be, in check mode) - V(none), V(acquire) (a new ticket from the KDC),
-      V(renew), V(attributes) (only mode/owner/group of the cache file) or V(destroy).
+      V(renew), V(attributes) (only mode/owner/group of the cache file), V(switch) (only the
+      primary cache of the collection, O(switch)) or V(destroy).
   returned: always
   type: str
   sample: acquire
@@ -239,6 +287,8 @@ def argument_spec():
         min_lifetime=dict(type='raw', default='1h'),
         force=dict(type='bool', default=False),
         mode=dict(type='raw', default='0600'),
+        switch=dict(type='bool', default=False),
+        all=dict(type='bool', default=False),
     )
 
 
@@ -257,7 +307,8 @@ def main():
             renew_lifetime=parse_duration(params['renew_lifetime'], 'renew_lifetime'),
             min_lifetime=parse_duration(params['min_lifetime'], 'min_lifetime'),
             force=params['force'], mode=files.mode, owner=files.owner, group=files.group,
-            prepare=files.prepare, replace=files.replace)
+            prepare=files.prepare, replace=files.replace, switch=params['switch'],
+            everything=params['all'])
         if params['state'] == 'present':
             result = ticket.present(request, check_mode=module.check_mode)
         else:

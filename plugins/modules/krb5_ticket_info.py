@@ -32,6 +32,17 @@ options:
         exist, is not a credential cache, or (with O(principal)) there is no cache for the principal.
     type: bool
     default: false
+  all:
+    description:
+      - Also list every cache of the collection that O(ccache) names or belongs to in
+        RV(caches), like C(klist -l) and C(klist -A) - each with its name, principal, whether it
+        is the primary cache, and its tickets. For V(DIR:) the C(tkt*) files of the directory
+        (a link there is listed as RV(caches[].state=invalid), not followed), for V(KEYRING:) and
+        V(KCM:) what the library lists, for a V(FILE:) cache that file when it exists.
+      - The other return values still describe the one cache read as without O(all).
+    type: bool
+    default: false
+    version_added: 1.1.0
 seealso:
   - module: hostsec.mgmt.krb5_ticket
 """
@@ -45,6 +56,16 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: tickets.tgt_valid
     fail_msg: "no valid TGT in {{ tickets.ccache }}"
+
+- name: Every cache of a collection (klist -A)
+  hostsec.mgmt.krb5_ticket_info:
+    ccache: KEYRING:persistent:1000
+    all: true
+  register: collection
+
+- name: The principals with a valid TGT in it
+  ansible.builtin.debug:
+    msg: "{{ collection.caches | selectattr('tgt_valid') | map(attribute='principal') }}"
 
 - name: The cache of alice in her collection
   hostsec.mgmt.krb5_ticket_info:
@@ -98,6 +119,56 @@ tgt:
   returned: always
   type: dict
   sample: {server: krbtgt/EXAMPLE.ORG@EXAMPLE.ORG, end: '2025-03-01T18:00:00Z'}
+caches:
+  description:
+    - Every cache of the collection, in the order the library lists them (the primary first,
+      for the collection types of MIT Kerberos 1.20) or, for V(DIR:), by file name.
+  returned: when O(all=true)
+  type: list
+  elements: dict
+  version_added: 1.1.0
+  contains:
+    ccache:
+      description: The full name of the cache.
+      type: str
+      sample: DIR::/run/user/1000/krb5cc/tktA1b2C3
+    type:
+      description: The cache type.
+      type: str
+      sample: DIR
+    primary:
+      description: Whether this is the primary cache of the collection.
+      type: bool
+      sample: true
+    state:
+      description: V(present), V(absent) or V(invalid), as RV(state).
+      type: str
+      sample: present
+    exists:
+      description: Whether the cache could be read, as RV(exists).
+      type: bool
+      sample: true
+    principal:
+      description: The default principal of the cache.
+      type: str
+      sample: alice@EXAMPLE.ORG
+    read_error:
+      description: Why the cache could not be read, when RV(caches[].state=invalid).
+      type: str
+      sample: "not a safe credential cache: it is a symbolic link"
+    tgt_valid:
+      description: Whether the cache holds a valid TGT, as RV(tgt_valid).
+      type: bool
+      sample: true
+    tgt:
+      description: The TGT, as RV(tgt).
+      type: dict
+      sample: {server: krbtgt/EXAMPLE.ORG@EXAMPLE.ORG, end: '2025-03-01T18:00:00Z'}
+    tickets:
+      description: Every ticket in the cache, with the fields of RV(tickets).
+      type: list
+      elements: dict
+      sample: [{server: krbtgt/EXAMPLE.ORG@EXAMPLE.ORG, end: '2025-03-01T18:00:00Z'}]
 tickets:
   description: Every ticket in the cache, in the order the cache holds them.
   returned: always
@@ -175,6 +246,7 @@ def main():
     module = AnsibleModule(argument_spec=krb5_argument_spec(
         principal=dict(type='str'),
         fail_if_missing=dict(type='bool', default=False),
+        all=dict(type='bool', default=False),
     ), supports_check_mode=True)
     deps.fail_if_missing(module, deps.PYKRB5)
     params = module.params
@@ -191,10 +263,9 @@ def main():
         if params['fail_if_missing'] and not info['exists']:
             raise CcacheNotFoundError('no credential cache %s%s' % (
                 ref.name, ' for %s' % principal if principal else ''), error_name='KRB5_FCC_NOFILE')
-    info.pop('requested', None)
-    info.pop('read_error_name', None)
-    info.pop('path', None)
-    module.exit_json(changed=False, **info)
+        if params['all']:
+            info['caches'] = [ccache.public(member) for member in ccache.read_collection(ref)]
+    module.exit_json(changed=False, **ccache.public(info))
 
 
 if __name__ == '__main__':

@@ -22,14 +22,17 @@ Renewal (which GSSAPI cannot do) uses pykrb5's ``get_renewed_creds``; like ``kin
 renewed cache holds only the renewed TGT.
 """
 
+import errno
 import os
 import shutil
+import stat
 import tempfile
 import uuid
 
-from ..common.files import inspect_file, read_file, write_atomic
+from ..common.files import FileWriteError, inspect_file, intended_ids, read_file, write_atomic
 from . import deps
-from .ccache import CcacheName, context, open_cache, parse_principal, read_cache
+from .ccache import (CcacheName, context, full_name, open_cache, parse_principal, primary_name,
+                     read_cache, switch_primary)
 from .errors import Krb5Error, from_gss, from_krb5
 from .util import libdefaults_overlay, realm_of
 
@@ -88,39 +91,108 @@ def _acquire_into(ccache, principal, password=None, keytab=None):
 
 
 def _store_library(source, target, principal):
-    """Copy the cache ``source`` into a non-file cache ``target`` through GSSAPI."""
-    gssapi = deps.gssapi
-    raw = gssapi.raw
+    """Copy the cache ``source`` into a non-file cache ``target`` through libkrb5, as
+    ``krb5_cc_copy_creds`` does (initialise, then store every entry, configuration included).
+
+    ``target`` is one cache (a member of a KEYRING or KCM collection), never a collection
+    name, which would stand for the collection's primary cache, whoever's it is. The library
+    writes it in place; the primary is switched by the caller, not here.
+    """
+    krb5 = deps.krb5
+    ctx = context()
     try:
-        creds = raw.acquire_cred_from({'ccache': source}, _gss_name(principal),
-                                      usage='initiate').creds
-        raw.store_cred_into({'ccache': target.name}, creds, usage='initiate',
-                            mech=gssapi.MechType.kerberos, overwrite=True, set_default=True)
-    except gssapi.exceptions.GSSError as exc:
-        raise from_gss(exc, 'storing the ticket into %s' % target.name)
+        source_cache = krb5.cc_resolve(ctx, source.encode('utf-8'))
+        cache = krb5.cc_resolve(ctx, target.name.encode('utf-8'))
+        krb5.cc_initialize(ctx, cache, parse_principal(ctx, principal))
+        for creds in source_cache:
+            krb5.cc_store_cred(ctx, cache, creds)
+    except krb5.Krb5Error as exc:
+        raise from_krb5(exc, 'storing the ticket into %s' % target.name)
 
 
-def _dir_target(target, principal):
-    """The file cache of ``principal`` in a DIR collection (an existing one or a new name)."""
-    ctx, cache = open_cache(target, principal)
-    directory = target.directory
-    if cache is not None:
-        name = '%s:%s' % (deps.krb5.cc_get_type(ctx, cache).decode(),
-                          deps.krb5.cc_get_name(ctx, cache).decode())
-        return CcacheName(name), False
-    if not os.path.isdir(directory):
+def collection_directory(directory, owner=None, group=None):
+    """Make sure the directory of a DIR collection is safe to add cache files to.
+
+    A missing directory is created with mode 0700 and given ``owner`` and ``group`` (through a
+    descriptor opened without following links). An existing one must be a real directory (not
+    a link), belong to ``owner`` (default the effective uid) or root, and be writable by its
+    owner only: anyone else who may write there could swap the cache files or ``primary``.
+    """
+    uid, gid = intended_ids(owner, group)
+    if not os.path.lexists(directory):
         try:
             os.makedirs(directory, 0o700)
         except OSError as exc:
             raise Krb5Error('cannot create the cache collection directory %s: %s'
                             % (directory, exc.strerror or exc), error_name='EACCES')
+        created = True
+    else:
+        created = False
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as exc:
+        code = errno.ELOOP if os.path.islink(directory) else exc.errno  # O_DIRECTORY: ENOTDIR
+        reason = {errno.ELOOP: 'it is a symbolic link',
+                  errno.ENOTDIR: 'it is not a directory'}.get(code, exc.strerror or exc)
+        raise FileWriteError('unsafe cache collection directory %s: %s' % (directory, reason),
+                             error_name=errno.errorcode.get(code))
+    try:
+        if created:
+            os.fchown(fd, uid, gid)
+            os.fchmod(fd, 0o700)
+        st = os.fstat(fd)
+    except OSError as exc:
+        raise FileWriteError('cannot set the owner of %s: %s' % (directory, exc.strerror or exc),
+                             error_name=errno.errorcode.get(exc.errno))
+    finally:
+        os.close(fd)
+    if st.st_uid not in (uid, 0):
+        raise FileWriteError('unsafe cache collection directory %s: it belongs to uid %d, '
+                             'neither the owner (%d) nor root' % (directory, st.st_uid, uid),
+                             error_name='EPERM')
+    if stat.S_IMODE(st.st_mode) & 0o022:
+        raise FileWriteError('unsafe cache collection directory %s: group or others may write '
+                             'to it (mode %04o)' % (directory, stat.S_IMODE(st.st_mode)),
+                             error_name='EPERM')
+
+
+def _dir_target(target, principal, owner=None, group=None):
+    """The file cache of ``principal`` in a DIR collection (an existing one or a new name)."""
+    directory = target.directory
+    collection_directory(directory, owner, group)
+    ctx, cache = open_cache(target, principal)
+    if cache is not None:
+        name = '%s:%s' % (deps.krb5.cc_get_type(ctx, cache).decode(),
+                          deps.krb5.cc_get_name(ctx, cache).decode())
+        return CcacheName(name), False
     return CcacheName('DIR::%s/tkt%s' % (directory, uuid.uuid4().hex[:12])), True
 
 
+def _library_target(target, principal):
+    """The cache of ``principal`` in a KEYRING or KCM collection: the one there
+    (``krb5_cc_cache_match``, as kinit does) or a new one (``krb5_cc_new_unique``)."""
+    if not target.is_collection:
+        return target, False
+    krb5 = deps.krb5
+    ctx, cache = open_cache(target, principal)
+    if cache is None:
+        try:
+            krb5.cc_set_default_name(ctx, target.name.encode('utf-8'))
+            cache = krb5.cc_new_unique(ctx, target.type.encode('utf-8'))
+        except krb5.Krb5Error as exc:
+            raise from_krb5(exc, 'creating a new cache in %s' % target.name)
+        return CcacheName(full_name(ctx, cache)), True
+    return CcacheName(full_name(ctx, cache)), False
+
+
 def _install(workdir, target, principal, mode, owner, group, prepare=None):
-    """Move the finished cache from ``workdir`` to ``target``; return the cache's name."""
+    """Move the finished cache from ``workdir`` to ``target``; return the cache's name.
+
+    In a collection the principal's cache is added or replaced; a new cache becomes the
+    primary only when the collection has no primary cache yet.
+    """
     if target.type == 'DIR' and target.is_collection:
-        single, new = _dir_target(target, principal)
+        single, new = _dir_target(target, principal, owner, group)
         _write_file(workdir, single, mode, owner, group, prepare)
         primary = os.path.join(target.directory, 'primary')
         current = inspect_file(primary, mode=0o644, owner=owner, group=group, secret=False)
@@ -135,8 +207,12 @@ def _install(workdir, target, principal, mode, owner, group, prepare=None):
     if target.is_file:
         _write_file(workdir, target, mode, owner, group, prepare)
         return target.name
-    _store_library(workdir.ccache, target, principal)
-    return target.name
+    single, new = _library_target(target, principal)
+    had_primary = primary_name(single) is not None
+    _store_library(workdir.ccache, single, principal)
+    if new and not had_primary:
+        switch_primary(single)
+    return single.name
 
 
 def _write_file(workdir, target, mode, owner, group, prepare=None):

@@ -16,8 +16,9 @@ to list the tickets of a cache).
 
 import errno
 import os
+import stat
 
-from ..common.files import FileWriteError
+from ..common.files import FileWriteError, inspect_file
 from . import deps
 from .errors import CcacheNotFoundError, from_krb5, code_name
 from .util import enctype_name, flag_names, iso, now
@@ -26,6 +27,8 @@ from .util import enctype_name, flag_names, iso, now
 _ABSENT = ('KRB5_FCC_NOFILE', 'KRB5_CC_NOTFOUND', 'KRB5_CC_END', 'ENOENT')
 # Errors that mean "there is something, but it is not a readable cache": it may be replaced.
 _INVALID = ('KRB5_CC_FORMAT', 'KRB5_CCACHE_BADVNO', 'KRB5_CC_IO')
+# The anchors of KEYRING:ANCHOR:COLLECTION[:CACHE] names.
+_KEYRING_ANCHORS = ('persistent', 'session', 'user', 'process', 'thread')
 
 
 class CcacheName(object):
@@ -65,7 +68,35 @@ class CcacheName(object):
         """A name that stands for a collection of caches (DIR:/dir, KEYRING:, KCM:)."""
         if self.type == 'DIR':
             return not self.residual.startswith(':')
-        return self.type in ('KEYRING', 'KCM', 'API')
+        if self.type == 'KEYRING':
+            # KEYRING:persistent:UID, KEYRING:session:NAME ... name a collection; a third part
+            # (KEYRING:persistent:0:krb_ccache_X) names one cache of it.
+            parts = self.residual.split(':')
+            return not (parts[0] in _KEYRING_ANCHORS and len(parts) > 2)
+        if self.type == 'KCM':
+            return self.residual == ''
+        return self.type == 'API'
+
+    @property
+    def is_member(self):
+        """One cache of a collection (``DIR::/dir/tkt``, ``KEYRING:persistent:0:X``, ``KCM:0:X``)."""
+        return self.collection is not None and not self.is_collection
+
+    @property
+    def collection(self):
+        """The name of the collection this cache belongs to (``DIR:/dir`` for ``DIR::/dir/tkt``,
+        ``KEYRING:persistent:0`` for ``KEYRING:persistent:0:krb_ccache_X``, ``KCM:`` for every
+        KCM cache), ``None`` for a type without collections (``FILE:``)."""
+        if self.type == 'DIR':
+            return 'DIR:' + self.directory
+        if self.type == 'KEYRING':
+            parts = self.residual.split(':')
+            if parts[0] in _KEYRING_ANCHORS:
+                return 'KEYRING:' + ':'.join(parts[:2])
+            return 'KEYRING:' + parts[0]
+        if self.type == 'KCM':
+            return 'KCM:'
+        return None
 
     @property
     def directory(self):
@@ -158,6 +189,12 @@ def open_cache(ref, principal=None, ctx=None):
                 if code_name(exc.err_code) in _ABSENT or code_name(exc.err_code) == 'KRB5_CC_NOTFOUND':
                     return ctx, None
                 raise
+        if ref.type == 'DIR' and ref.is_collection:
+            # The primary; resolving DIR:/dir itself would write a "primary" file.
+            member = _dir_primary_member(ref.directory)
+            if member is None:
+                return ctx, None
+            return ctx, krb5.cc_resolve(ctx, ('DIR::' + member).encode('utf-8'))
         return ctx, krb5.cc_resolve(ctx, ref.name.encode('utf-8'))
     except krb5.Krb5Error as exc:
         raise from_krb5(exc, 'opening credential cache %s' % ref.name)
@@ -247,14 +284,142 @@ def collection_caches(ref, ctx=None):
     return out
 
 
-def destroy(ref, principal=None, check_mode=False):
+def _library_collection(ctx, ref):
+    """The caches of the collection ``ref`` belongs to, as the library lists them
+    (``klist -l``): the cursor of the collection of the context's default cache name."""
+    krb5 = deps.krb5
+    try:
+        krb5.cc_set_default_name(ctx, ref.name.encode('utf-8'))
+        caches = []
+        for cache in krb5.cccol_iter(ctx):
+            if _text(krb5.cc_get_type(ctx, cache)) == ref.type:
+                caches.append(cache)
+        return caches
+    except krb5.Krb5Error as exc:
+        if code_name(exc.err_code) in _ABSENT:
+            return []
+        raise from_krb5(exc, 'listing the caches of collection %s' % (ref.collection or ref.name))
+
+
+def member_caches(ref, ctx=None):
+    """Every cache of the collection ``ref`` names or belongs to (like ``kdestroy -A`` and
+    ``klist -l`` see it): the files ``tkt*`` of a DIR directory (read from the directory, so a
+    link there is listed, never followed), the library's list for KEYRING and KCM, and the
+    cache itself for a type without collections (when it exists)."""
+    ctx = ctx or context()
+    if ref.type == 'DIR':
+        return ctx, _collection_caches(ctx, CcacheName('DIR:' + ref.directory))
+    if ref.collection is None:
+        info = read_cache(ref, None, ctx)
+        if info['state'] == 'absent':
+            return ctx, []
+        return ctx, [deps.krb5.cc_resolve(ctx, ref.name.encode('utf-8'))]
+    return ctx, _library_collection(ctx, ref)
+
+
+def primary_name(ref, ctx=None):
+    """The full name of the primary cache of the collection of ``ref`` (``None`` for a type
+    without collections, or when the collection has no primary that exists)."""
+    if ref.collection is None:
+        return None
+    ctx = ctx or context()
+    krb5 = deps.krb5
+    try:
+        if ref.type == 'DIR':
+            # Resolving DIR:/dir makes the library write a "primary" file when there is none:
+            # reading must not write, so the file is read here (MIT's default name is "tkt").
+            member = _dir_primary_member(ref.directory)
+            if member is None:
+                return None
+            cache = krb5.cc_resolve(ctx, ('DIR::' + member).encode('utf-8'))
+        else:
+            cache = krb5.cc_resolve(ctx, ref.collection.encode('utf-8'))
+        name = full_name(ctx, cache)
+        krb5.cc_get_principal(ctx, cache)
+    except krb5.Krb5Error:
+        return None
+    return name
+
+
+def _dir_primary_member(directory):
+    """The path of the primary cache file of a DIR collection as its ``primary`` file names it,
+    read without following a link (``None`` when there is no such cache file)."""
+    state = inspect_file(os.path.join(directory, 'primary'), mode=0o644, secret=False)
+    name = 'tkt'
+    if state['kind'] == 'file' and state['content']:
+        name = state['content'].decode('utf-8', 'replace').strip()
+    if not name.startswith('tkt') or '/' in name:
+        return None
+    path = os.path.join(directory, name)
+    return path if os.path.lexists(path) else None
+
+
+def switch_primary(ref, ctx=None):
+    """Make the cache ``ref`` (a member of a collection) the primary of its collection."""
+    ctx = ctx or context()
+    krb5 = deps.krb5
+    try:
+        krb5.cc_switch(ctx, krb5.cc_resolve(ctx, ref.name.encode('utf-8')))
+    except krb5.Krb5Error as exc:
+        raise from_krb5(exc, 'making %s the primary cache of %s' % (ref.name, ref.collection))
+
+
+def read_collection(ref, ctx=None):
+    """:func:`read_cache` of every cache of the collection of ``ref``, each with ``primary``
+    (whether it is the collection's primary cache). A member of a DIR collection that is not
+    a regular file (a link, a directory) is not read: ``state=invalid`` and ``unsafe``."""
+    ctx, caches = member_caches(ref, ctx)
+    primary = primary_name(ref, ctx)
+    out = []
+    for cache in caches:
+        name = full_name(ctx, cache)
+        member = CcacheName(name)
+        problem = _member_problem(member)
+        if problem:
+            info = {'requested': name, 'ccache': name, 'type': member.type, 'state': 'invalid',
+                    'exists': False, 'principal': None, 'tickets': [], 'tgt': None,
+                    'tgt_valid': False, 'path': member.path, 'unsafe': problem,
+                    'read_error': 'not a safe credential cache: it is %s' % (
+                        'a symbolic link' if problem == 'symlink' else 'not a regular file'),
+                    'read_error_name': None}
+        else:
+            info = read_cache(member, None, ctx)
+        info['primary'] = name == primary
+        out.append(info)
+    return out
+
+
+def public(info):
+    """``info`` of :func:`read_cache` as modules return it (without the internal keys)."""
+    return {key: value for key, value in info.items()
+            if key not in ('requested', 'read_error_name', 'path', 'unsafe')}
+
+
+def _member_problem(member):
+    if member.path is None:
+        return None
+    try:
+        st = os.lstat(member.path)
+    except OSError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        return 'symlink'
+    if not stat.S_ISREG(st.st_mode):
+        return 'other'
+    return None
+
+
+def destroy(ref, principal=None, check_mode=False, everything=False):
     """Destroy the cache ``ref`` names (or the principal's cache; a whole DIR collection).
 
+    ``everything``: every cache of the collection ``ref`` names or belongs to (``kdestroy -A``).
     Returns the names of the caches destroyed (or that would be, in check mode).
     """
     ctx = context()
     krb5 = deps.krb5
-    if ref.type == 'DIR' and ref.is_collection and not principal:
+    if everything:
+        ctx, caches = member_caches(ref, ctx)
+    elif ref.type == 'DIR' and ref.is_collection and not principal:
         caches = _collection_caches(ctx, ref)
     else:
         info = read_cache(ref, principal, ctx)

@@ -47,6 +47,7 @@ _krb5_principal = ctypes.c_void_p
 _krb5_ccache = ctypes.c_void_p
 _krb5_keytab = ctypes.c_void_p
 _krb5_cursor = ctypes.c_void_p
+_krb5_cccol_cursor = ctypes.c_void_p
 
 
 class _Data(ctypes.Structure):
@@ -119,6 +120,14 @@ _SIGNATURES = {
                                   _P(_krb5_cursor)]),
     'krb5_kt_end_seq_get': (_ERR, [_krb5_context, _krb5_keytab, _P(_krb5_cursor)]),
     'krb5_free_keytab_entry_contents': (_ERR, [_krb5_context, _P(_KeytabEntry)]),
+    # Cache collections (DIR:, KEYRING:, KCM:): listing their caches, switching the primary.
+    'krb5_cccol_cursor_new': (_ERR, [_krb5_context, _P(_krb5_cccol_cursor)]),
+    'krb5_cccol_cursor_next': (_ERR, [_krb5_context, _krb5_cccol_cursor, _P(_krb5_ccache)]),
+    'krb5_cccol_cursor_free': (_ERR, [_krb5_context, _P(_krb5_cccol_cursor)]),
+    'krb5_cc_switch': (_ERR, [_krb5_context, _krb5_ccache]),
+    'krb5_cc_new_unique': (_ERR, [_krb5_context, ctypes.c_char_p, ctypes.c_char_p,
+                                  _P(_krb5_ccache)]),
+    'krb5_cc_support_switch': (ctypes.c_uint, [_krb5_context, ctypes.c_char_p]),
 }
 
 
@@ -486,6 +495,42 @@ def cc_destroy(context, cache):
     """Destroy the cache; the library closes the handle too, even when it fails."""
     handle, cache.handle = cache.handle, None
     _check(context, context._lib.cc_destroy(context.handle, handle))
+
+
+def cc_switch(context, cache):
+    """Make ``cache`` the primary cache of its collection."""
+    _check(context, context._lib.cc_switch(context.handle, cache.handle))
+
+
+def cc_new_unique(context, cred_type, hint=None):
+    """A new cache of type ``cred_type`` with a unique name (in the collection of the default
+    cache name, for KEYRING and KCM)."""
+    cred_type = _c_string(context, cred_type, KRB5_CC_BADNAME)
+    handle = _krb5_ccache()
+    _check(context, context._lib.cc_new_unique(context.handle, cred_type, hint,
+                                               ctypes.byref(handle)))
+    return CCache(context, handle)
+
+
+def cc_support_switch(context, cache_type):
+    return bool(context._lib.cc_support_switch(context.handle, cache_type))
+
+
+def cccol_iter(context):
+    """Every cache of the collection of the context's default cache name (``klist -l``),
+    as :class:`CCache` objects, like pykrb5's ``cccol_iter``."""
+    lib = context._lib
+    cursor = _krb5_cccol_cursor()
+    _check(context, lib.cccol_cursor_new(context.handle, ctypes.byref(cursor)))
+    try:
+        while True:
+            handle = _krb5_ccache()
+            _check(context, lib.cccol_cursor_next(context.handle, cursor, ctypes.byref(handle)))
+            if not handle:
+                break
+            yield CCache(context, handle)
+    finally:
+        lib.cccol_cursor_free(context.handle, ctypes.byref(cursor))
 
 
 def get_renewed_creds(context, client, ccache, in_tkt_service=None):

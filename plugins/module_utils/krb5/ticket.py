@@ -27,7 +27,7 @@ import shutil
 import tempfile
 
 from ..common.errors import InvalidInputError
-from ..common.files import ensure_file, inspect_file, intended_ids
+from ..common.files import ensure_file, inspect_file, intended_ids, write_atomic
 from . import acquire as acquiring
 from . import ccache as caches
 from .util import now
@@ -116,7 +116,8 @@ class TicketRequest(object):
 
     def __init__(self, principal=None, ccache=None, password=None, keytab=None, lifetime=None,
                  renewable=False, renew_lifetime=None, min_lifetime=3600, force=False,
-                 mode=0o600, owner=None, group=None, prepare=None, replace=None):
+                 mode=0o600, owner=None, group=None, prepare=None, replace=None,
+                 switch=False, everything=False):
         self.principal = principal
         self.ccache = ccache
         self.password = password
@@ -126,6 +127,10 @@ class TicketRequest(object):
         self.renew_lifetime = renew_lifetime
         self.min_lifetime = min_lifetime
         self.force = force
+        # switch: make the principal's cache the primary of its collection;
+        # everything: state=absent destroys every cache of the collection (kdestroy -A).
+        self.switch = switch
+        self.everything = everything
         self.mode = mode
         self.owner = owner
         self.group = group
@@ -134,6 +139,9 @@ class TicketRequest(object):
         self.prepare = prepare
         self.replace = replace
         intended_ids(owner, group)  # unknown users and groups fail before anything is done
+        if everything and principal:
+            raise InvalidInputError('all destroys every cache of the collection: it takes no '
+                                    'principal')
         if password is not None and keytab is not None:
             raise InvalidInputError('password and keytab are mutually exclusive')
         if lifetime is not None and lifetime <= min_lifetime:
@@ -195,6 +203,11 @@ def present(request, check_mode=False):
 
 
 def _present(request, target, safe, check_mode):
+    if request.everything:
+        raise InvalidInputError('all is for state=absent (every cache of a collection)')
+    if request.switch and target.collection is None:
+        raise InvalidInputError('switch needs a cache collection (DIR:, KEYRING:, KCM:), not %s'
+                                % target.name)
     principal = request.principal
     ctx = caches.context()
     if principal:
@@ -250,7 +263,42 @@ def _present(request, target, safe, check_mode):
     result.update(_ticket_fields(final))
     result['diff'] = {'before': before, 'after': after}
     result['warnings'] = warnings
+    if request.switch:
+        _switch(result, request, check_mode)
     return result
+
+
+def _switch(result, request, check_mode):
+    """``switch``: make the principal's cache (``result['ccache']``) the primary cache of its
+    collection, like kinit does; a change only when another cache was primary."""
+    member = caches.CcacheName(result['ccache'])
+    if member.collection is None:
+        raise InvalidInputError('switch needs a cache collection (DIR:, KEYRING:, KCM:), not %s'
+                                % member.name)
+    primary = caches.primary_name(member)
+    result['diff']['before']['primary'] = primary
+    result['diff']['after']['primary'] = result['ccache'] if member.is_member else primary
+    if primary == result['ccache'] and member.is_member:
+        return
+    if not member.is_member:  # check mode: the new cache has no name yet
+        result['diff']['after']['primary'] = None
+    if result['action'] == 'none':
+        reason = '%s is not the primary cache of %s' % (member.name, member.collection)
+        result.update(changed=True, action='switch', reason=reason)
+    if check_mode or not member.is_member:
+        return
+    if member.type == 'DIR':
+        acquiring.collection_directory(member.directory, request.owner, request.group)
+        path = os.path.join(member.directory, 'primary')
+        write_atomic(path, (os.path.basename(member.path) + '\n').encode(), mode=0o644,
+                     owner=request.owner, group=request.group)
+    else:
+        caches.switch_primary(member)
+    now_primary = caches.primary_name(member)
+    if now_primary != member.name:
+        from .errors import Krb5Error  # pylint: disable=import-outside-toplevel
+        raise Krb5Error('%s is still not the primary cache of %s (it is %s)'
+                        % (member.name, member.collection, now_primary), error_name=None)
 
 
 def _ticket_fields(info):
@@ -295,11 +343,15 @@ def _set_attributes(path, safe, request):
 def absent(request, check_mode=False):
     """Destroy the cache (or the principal's cache of a collection); return the result."""
     target = caches.resolve_name(request.ccache)
+    if request.switch:
+        raise InvalidInputError('switch is for state=present')
     principal = request.principal
     if principal:
         principal = caches.canonical_principal(principal)
-    info = caches.read_cache(target, principal) if not (target.is_collection and not principal) else None
-    destroyed = caches.destroy(target, principal, check_mode=check_mode)
+    whole = request.everything or (target.is_collection and not principal)
+    info = caches.read_cache(target, principal) if not whole else None
+    destroyed = caches.destroy(target, None if request.everything else principal,
+                               check_mode=check_mode, everything=request.everything)
     before = _summary(info) if info else {'exists': bool(destroyed), 'ccaches': destroyed}
     result = {'changed': bool(destroyed), 'action': 'destroy' if destroyed else 'none',
               'reason': 'state is absent', 'principal': principal,

@@ -20,7 +20,7 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5 import libkrb5
 
 pykrb5 = pytest.importorskip('krb5')
 
-from harness.services.krb5 import Krb5Service  # noqa: E402  pylint: disable=wrong-import-position
+from harness.services.krb5 import USERS, Krb5Service  # noqa: E402  pylint: disable=wrong-import-position
 
 pytestmark = pytest.mark.slow
 
@@ -144,6 +144,40 @@ def test_cache_match_in_a_collection_is_the_same(caches):
                       mod.cc_get_principal(ctx, cache).name, missing.err_code))
     assert found[0] == found[1]
     assert found[0][2] == b'bob@HOSTSEC.TEST'
+
+
+def test_collection_listing_switch_and_new_unique_are_the_same(kdc, tmp_path):
+    """cccol_iter lists the collection as pykrb5 (and klist -l) do; cc_switch moves the
+    primary; cc_new_unique adds a cache to the collection of the default name."""
+    directory = tmp_path / 'col'
+    directory.mkdir(mode=0o700)
+    collection = 'DIR:%s' % directory
+    for user in ('alice', 'bob'):  # kinit -c DIR:dir would overwrite the primary
+        subprocess.run(['kinit', kdc.principal(user)], input=USERS[user] + '\n', text=True,
+                       env=kdc.client_env(KRB5CCNAME=collection), check=True,
+                       capture_output=True)
+    listed, primaries = [], []
+    for mod in (libkrb5, pykrb5):
+        ctx = mod.init_context()
+        mod.cc_set_default_name(ctx, collection.encode())
+        listed.append(sorted((mod.cc_get_name(ctx, c), mod.cc_get_principal(ctx, c).name)
+                             for c in mod.cccol_iter(ctx)))
+        assert mod.cc_support_switch(ctx, b'DIR') is True
+        assert mod.cc_support_switch(ctx, b'FILE') is False
+        for user in (b'alice', b'bob'):
+            mod.cc_switch(ctx, mod.cc_cache_match(ctx, mod.parse_name_flags(ctx, user)))
+            primary = mod.cc_resolve(ctx, collection.encode())
+            primaries.append(mod.cc_get_principal(ctx, primary).name)
+        new = mod.cc_new_unique(ctx, b'DIR')
+        assert mod.cc_get_name(ctx, new).startswith(b':%s/tkt' % str(directory).encode())
+        mod.cc_destroy(ctx, new)
+    assert listed[0] == listed[1] and len(listed[0]) == 2
+    assert {p for _n, p in listed[0]} == {b'alice@HOSTSEC.TEST', b'bob@HOSTSEC.TEST'}
+    assert primaries == [b'alice@HOSTSEC.TEST', b'bob@HOSTSEC.TEST'] * 2
+    klist = subprocess.run(['klist', '-l'], env=kdc.client_env(KRB5CCNAME=collection),
+                           capture_output=True, text=True, check=True).stdout
+    for name, principal in listed[0]:
+        assert 'DIR:%s' % name.decode() in klist and principal.decode() in klist
 
 
 def _bad_call(mod, ctx, case, tmp_path, garbage):

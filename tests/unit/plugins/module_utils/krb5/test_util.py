@@ -62,6 +62,21 @@ def test_ccache_names(name, kind, path, collection):
     assert (ref.type, ref.path, ref.is_collection) == (kind, path, collection)
 
 
+@pytest.mark.parametrize('name,collection,is_collection,is_member', [
+    ('FILE:/tmp/cc', None, False, False),
+    ('DIR:/run/cc', 'DIR:/run/cc', True, False),
+    ('DIR::/run/cc/tktA', 'DIR:/run/cc', False, True),
+    ('KEYRING:persistent:1000', 'KEYRING:persistent:1000', True, False),
+    ('KEYRING:persistent:1000:krb_ccache_X', 'KEYRING:persistent:1000', False, True),
+    ('KEYRING:session:name', 'KEYRING:session:name', True, False),
+    ('KEYRING:session:name:tkt', 'KEYRING:session:name', False, True),
+    ('KCM:', 'KCM:', True, False), ('KCM:0:1234', 'KCM:', False, True)])
+def test_collection_of_a_cache_name(name, collection, is_collection, is_member):
+    ref = CcacheName(name)
+    assert (ref.collection, ref.is_collection, ref.is_member) == (collection, is_collection,
+                                                                  is_member)
+
+
 def _info(end_in, renew_in=None, flags=('initial',), principal='a@R', valid=True):
     now = util.now()
     flags = list(flags) + (['renewable'] if renew_in is not None else [])
