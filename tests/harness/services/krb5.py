@@ -36,6 +36,7 @@ import tempfile
 import time
 
 from . import Service
+from .. import krb5_pkinit
 from ..process import LOOPBACK, ManagedProcess, free_port, wait_for_port
 
 REALM = 'HOSTSEC.TEST'
@@ -46,6 +47,9 @@ USERS = {
     'expired': 'expired-Kerb3ros-pw',
     'pwexpired': 'pwexpired-Kerb3ros-pw',
 }
+# An enterprise name and the principal it names (the realm's database has no aliases).
+ENTERPRISE = {'name': 'carol@hostsec.test', 'password': 'carol-Kerb3ros-pw',
+              'principal': 'carol\\@hostsec.test@HOSTSEC.TEST'}
 SERVICE = 'HTTP/www.hostsec.test'
 STALE_SERVICE = 'HTTP/stale.hostsec.test'
 FAKETIME_LIBS = ('/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
@@ -82,6 +86,15 @@ class Krb5Service(Service):
     def start(self):
         from k5test import K5Realm  # pylint: disable=import-outside-toplevel
         self.port = free_port()
+        # PKINIT (when the krb5-pkinit plugin is installed): a throwaway CA, KDC certificate
+        # and a client certificate for alice (tests/harness/krb5_pkinit.py).
+        self.pkinit = None
+        kdc_pkinit = {}
+        if krb5_pkinit.plugin_available():
+            self.pkinit = krb5_pkinit.make_pki(os.path.join(self.workdir, 'pkinit'), REALM,
+                                               ['alice'])
+            kdc_pkinit = {'pkinit_identity': self.pkinit['kdc']['identity'],
+                          'pkinit_anchors': 'FILE:' + self.pkinit['ca']}
         previous = tempfile.tempdir
         tempfile.tempdir = self.workdir  # K5Realm makes its directory with mkdtemp()
         try:
@@ -100,7 +113,7 @@ class Krb5Service(Service):
                     'kdc_ports': None, 'kdc_tcp_ports': None,
                     'kdc_listen': '%s:$port0' % LOOPBACK,
                     'kdc_tcp_listen': '%s:$port0' % LOOPBACK,
-                    'max_life': '1d', 'max_renewable_life': '7d'}}})
+                    'max_life': '1d', 'max_renewable_life': '7d', **kdc_pkinit}}})
         finally:
             tempfile.tempdir = previous
         self.dir = self.realm.tmpdir
@@ -124,6 +137,13 @@ class Krb5Service(Service):
         self.kadmin('ktadd -k %s -norandkey %s' % (self.keytabs['stale'], STALE_SERVICE))
         # New random keys (kvno 2) for the stale service: its keytab keeps kvno 1.
         self.kadmin('cpw -randkey %s' % STALE_SERVICE)
+        # carol's principal name is an enterprise name (its one component holds an '@'): a
+        # request with the enterprise name carol@hostsec.test (kinit -E) finds it.
+        self.kadmin('addprinc +requires_preauth -pw %s %s'
+                    % (ENTERPRISE['password'], ENTERPRISE['principal']))
+        if self.pkinit:
+            # Anonymous PKINIT needs the well-known anonymous principal.
+            self.kadmin('addprinc -randkey WELLKNOWN/ANONYMOUS')
         self.start_kdc()
 
     def kadmin(self, query):
@@ -216,6 +236,12 @@ class Krb5Service(Service):
             'krb5_keytabs': dict(self.keytabs),
             'krb5_service_principal': self.principal(SERVICE),
             'krb5_stale_service_principal': self.principal(STALE_SERVICE),
+            'krb5_enterprise': dict(ENTERPRISE),
+            # PKINIT files (null without the krb5-pkinit plugin): anchors and alice's identity.
+            'krb5_pkinit': ({'anchors': 'FILE:' + self.pkinit['ca'],
+                             'alice_identity': self.pkinit['alice']['identity'],
+                             'alice_key': self.pkinit['alice']['key']}
+                            if self.pkinit else None),
         }
 
 
