@@ -131,6 +131,7 @@ options:
     default: false
     version_added: 1.1.0
   canonicalize:
+    aliases: [canonicalization]
     description:
       - Ask the KDC to canonicalize the client name (C(kinit -C)); the ticket's client may then
         differ from O(principal). Unset leaves it to C(canonicalize) of krb5.conf.
@@ -363,7 +364,7 @@ def argument_spec():
         proxiable=dict(type='bool'),
         address_restricted=dict(type='bool', default=False),
         anonymous=dict(type='bool', default=False),
-        canonicalize=dict(type='bool'),
+        canonicalize=dict(type='bool', aliases=['canonicalization']),
         enterprise=dict(type='bool', default=False),
         start_time=dict(type='raw'),
         validate=dict(type='bool', default=False),

@@ -280,7 +280,9 @@ def test_init_creds_with_options_are_the_same(kdc, tmp_path, options):
                         mod.cc_get_config(ctx, cache, None, b'hostsec_mgmt_request'))
         ours = _creds(libkrb5, target)
         assert ours == _creds(pykrb5, target)
-        assert len(ours['creds']) == 1, 'the configuration entry is not a ticket'
+        servers = [c['server'] for c in ours['creds']]
+        assert servers == [b'krbtgt/HOSTSEC.TEST@HOSTSEC.TEST',
+                           b'krb5_ccache_conf_data/hostsec_mgmt_request@X-CACHECONF:'], servers
     assert results[libkrb5] == results[pykrb5]
     flags = results[libkrb5][2]
     assert ('forwardable' in flags) == bool(options.get('forwardable'))
