@@ -49,7 +49,8 @@ options:
       - The principal's password, to acquire a new ticket. Never logged or returned.
       - Mutually exclusive with O(keytab).
       - If not set, E(HOSTSEC_KRB5_PASSWORD) is used (an empty variable counts as unset); it
-        then counts as set, so do not export it for tasks that use O(keytab).
+        then counts as set, so do not export it for tasks that use O(keytab),
+        O(pkinit_identity) or O(anonymous) (mutually exclusive with it too).
     type: str
   keytab:
     description:
@@ -374,7 +375,9 @@ def argument_spec():
 
 
 MUTUALLY_EXCLUSIVE = [('password', 'keytab'), ('anonymous', 'enterprise'),
-                      ('pkinit_identity', 'password'), ('pkinit_identity', 'keytab')]
+                      ('pkinit_identity', 'password'), ('pkinit_identity', 'keytab'),
+                      ('anonymous', 'password'), ('anonymous', 'keytab'),
+                      ('anonymous', 'pkinit_identity')]
 
 
 def ticket_options(params):
