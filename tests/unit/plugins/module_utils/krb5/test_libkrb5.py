@@ -335,3 +335,28 @@ def test_pkinit_through_the_binding(kdc, tmp_path):
     assert seen[0] == seen[1]
     assert seen[0][0] == b'alice@HOSTSEC.TEST' and seen[0][2] == b'WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS'
     assert seen[0][3] & int(libkrb5.TicketFlags.anonymous)
+
+
+def test_no_leak_over_many_init_creds_options(caches):
+    """Bounded, no KDC contact: 3000 rounds of krb5_get_init_creds_opt_alloc + setters + free
+    and cc_get_config of an entry that is not there; the peak RSS grows by less than 8 MiB."""
+    def round_trip():
+        ctx = libkrb5.init_context()
+        opt = libkrb5.get_init_creds_opt_alloc(ctx)
+        libkrb5.get_init_creds_opt_set_forwardable(opt, True)
+        libkrb5.get_init_creds_opt_set_proxiable(opt, False)
+        libkrb5.get_init_creds_opt_set_canonicalize(opt, True)
+        libkrb5.get_init_creds_opt_set_pa(ctx, opt, b'X509_anchors', b'FILE:/nonexistent.pem')
+        cache = libkrb5.cc_resolve(ctx, caches['plain'].encode())
+        with pytest.raises(libkrb5.Krb5Error):
+            libkrb5.cc_get_config(ctx, cache, None, b'hostsec_mgmt_request')
+    for _round in range(300):
+        round_trip()
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for _round in range(3000):
+        round_trip()
+    gc.collect()
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    print('peak RSS growth over 3000 init-creds-option rounds: %d KiB' % grown)
+    assert grown < 8 * 1024, 'peak RSS grew by %d KiB' % grown
