@@ -10,8 +10,10 @@ description:
   - With O(state=present) makes sure the credential cache O(ccache) holds a valid
     ticket-granting ticket (TGT) for O(principal), idempotently. The module reads the cache
     first; only when the TGT is missing, belongs to another principal, is not renewable while
-    O(renewable) is wanted, or has less than O(min_lifetime) left does it contact the KDC. A run
-    that changes nothing contacts no KDC.
+    O(renewable) is wanted, does not match a ticket option that is set (O(forwardable),
+    O(proxiable), O(address_restricted), O(anonymous), O(canonicalize), O(start_time)), or has
+    less than O(min_lifetime) left does it contact the KDC. A run that changes nothing contacts
+    no KDC.
   - A TGT with less than O(min_lifetime) left is renewed when it is renewable and can be renewed
     for at least O(min_lifetime), else a new one is acquired with O(password) or O(keytab).
   - A new ticket is obtained with python-gssapi (acquire with a password, or from a client
