@@ -589,8 +589,7 @@ def get_init_creds_opt_set_pa(context, opt, attr, value):
     """A pre-authentication option, e.g. ``X509_user_identity`` (``kinit -X attr=value``)."""
     attr = _c_string(context, attr, KRB5_PREAUTH_FAILED)
     value = _c_string(context, value, KRB5_PREAUTH_FAILED)
-    _check(context, context._lib.get_init_creds_opt_set_pa(context.handle, opt.handle, attr,
-                                                            value))
+    _check(context, context._lib.get_init_creds_opt_set_pa(context.handle, opt.handle, attr, value))
 
 
 def get_init_creds_password(context, client, k5_gic_options, password=None, start_time=0,
