@@ -240,7 +240,7 @@ def read_cache(ref, principal=None, ctx=None):
 
 def _is_krbtgt(server):
     """``krbtgt/R@R``: a TGT of realm R (not a cross-realm one)."""
-    name, _, realm = server.rpartition('@')
+    name, _sep, realm = server.rpartition('@')
     return name == 'krbtgt/' + realm
 
 
