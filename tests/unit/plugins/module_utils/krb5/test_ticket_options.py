@@ -47,12 +47,12 @@ def _plan(info, record=None, validate=False, requested='a@R', principal='a@R', *
     (_info(), None, {'anonymous': True}, 'acquire'),
     # Postdated tickets.
     (_info(), None, {'start_time': 60}, 'acquire'),
-    (_info(['postdated', 'invalid'], start_in=60), None, {'start_time': 60}, 'none'),
-    (_info(['postdated', 'invalid'], start_in=60), None, {'start_time': 60, 'validate': True}, 'none'),
+    (_info(['postdated', 'invalid'], start_in=3600), None, {'start_time': 60}, 'none'),
+    (_info(['postdated', 'invalid'], start_in=3600), None, {'start_time': 60, 'validate': True}, 'none'),
     (_info(['postdated', 'invalid'], start_in=-1), None, {'start_time': 60, 'validate': True}, 'validate'),
     (_info(['postdated', 'invalid'], start_in=-1), None, {'validate': True}, 'validate'),
     (_info(['postdated', 'invalid'], start_in=-1), None, {'start_time': 60}, 'none'),
-    (_info(['postdated', 'invalid'], start_in=60), None, {}, 'acquire'),
+    (_info(['postdated', 'invalid'], start_in=3600), None, {}, 'acquire'),
     (_info(['postdated'], start_in=-5), None, {'start_time': 60, 'validate': True}, 'none'),
     (_info(['postdated', 'invalid'], start_in=-1, end_in=-1), None, {'validate': True}, 'acquire'),
 ])
