@@ -10,8 +10,10 @@ description:
   - With O(state=present) makes sure the credential cache O(ccache) holds a valid
     ticket-granting ticket (TGT) for O(principal), idempotently. The module reads the cache
     first; only when the TGT is missing, belongs to another principal, is not renewable while
-    O(renewable) is wanted, or has less than O(min_lifetime) left does it contact the KDC. A run
-    that changes nothing contacts no KDC.
+    O(renewable) is wanted, does not match a ticket option that is set (O(forwardable),
+    O(proxiable), O(address_restricted), O(anonymous), O(canonicalize), O(start_time)), or has
+    less than O(min_lifetime) left does it contact the KDC. A run that changes nothing contacts
+    no KDC.
   - A TGT with less than O(min_lifetime) left is renewed when it is renewable and can be renewed
     for at least O(min_lifetime), else a new one is acquired with O(password) or O(keytab).
   - A new ticket is obtained with python-gssapi (acquire with a password, or from a client
@@ -49,7 +51,8 @@ options:
       - The principal's password, to acquire a new ticket. Never logged or returned.
       - Mutually exclusive with O(keytab).
       - If not set, E(HOSTSEC_KRB5_PASSWORD) is used (an empty variable counts as unset); it
-        then counts as set, so do not export it for tasks that use O(keytab).
+        then counts as set, so do not export it for tasks that use O(keytab),
+        O(pkinit_identity) or O(anonymous) (mutually exclusive with it too).
     type: str
   keytab:
     description:
@@ -121,6 +124,91 @@ options:
     type: bool
     default: false
     version_added: 1.1.0
+  forwardable:
+    description:
+      - Request a forwardable ticket (V(true), like C(kinit -f)) or one that is not (V(false),
+        C(kinit -F)). Unset leaves it to C(forwardable) of krb5.conf.
+      - When set, a cached TGT whose forwardable flag (C(F) of C(klist -f)) differs is replaced.
+    type: bool
+    version_added: 1.1.0
+  proxiable:
+    description:
+      - Request a proxiable ticket (V(true), C(kinit -p)) or one that is not (V(false),
+        C(kinit -P)). Unset leaves it to C(proxiable) of krb5.conf.
+      - When set, a cached TGT whose proxiable flag (C(P)) differs is replaced.
+    type: bool
+    version_added: 1.1.0
+  address_restricted:
+    description:
+      - Request a ticket restricted to this host's addresses (C(kinit -a)). By default the
+        ticket is addressless (C(kinit -A), MIT's C(noaddresses) default), whatever
+        C(noaddresses) of krb5.conf says.
+      - A cache that this module filled records whether addresses were requested; a cache
+        filled otherwise counts as addressless. A mismatch replaces the TGT.
+    type: bool
+    default: false
+    version_added: 1.1.0
+  anonymous:
+    description:
+      - Request an anonymous ticket with anonymous PKINIT (C(kinit -n)), where the KDC offers
+        it. O(principal) is then unset (the default realm), V(@REALM) or
+        V(WELLKNOWN/ANONYMOUS@REALM); the ticket's client is
+        C(WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS). No password or keytab is needed, but the
+        KDC's certificate must be trusted (O(pkinit_anchors) or C(pkinit_anchors) of krb5.conf).
+    type: bool
+    default: false
+    version_added: 1.1.0
+  canonicalize:
+    aliases: [canonicalization]
+    description:
+      - Ask the KDC to canonicalize the client name (C(kinit -C)); the ticket's client may then
+        differ from O(principal). Unset leaves it to C(canonicalize) of krb5.conf.
+      - The cache records the requested name and this option; a cache with the same requested
+        name is kept whatever client name the KDC returned.
+    type: bool
+    version_added: 1.1.0
+  enterprise:
+    description:
+      - Treat O(principal) as an enterprise name (C(kinit -E)), for example
+        V(alice@example.org) where C(example.org) is a UPN suffix, not a realm; the realm is the
+        default realm. The KDC maps it to the account's principal.
+    type: bool
+    default: false
+    version_added: 1.1.0
+  start_time:
+    description:
+      - Request a postdated ticket (C(kinit -s)) that becomes valid at this time - a duration
+        from now (V(5m), as for O(lifetime)) or an absolute UTC time
+        (V(2026-03-01T08:00:00Z)). The ticket is invalid (flag C(i)) until then and must be
+        validated (O(validate)).
+      - A cached TGT that is postdated (flag C(d)) and still waiting for its start time is
+        kept; one that is not postdated is replaced.
+      - The principal must be allowed postdated tickets by the KDC.
+    type: raw
+    version_added: 1.1.0
+  validate:
+    description:
+      - Validate a postdated TGT once its start time has passed (C(kinit -v)), which makes it
+        usable; before that nothing is done. A TGT that is not postdated is not touched.
+    type: bool
+    default: false
+    version_added: 1.1.0
+  pkinit_identity:
+    description:
+      - Acquire the ticket with PKINIT, with this client certificate and key (C(kinit -X
+        X509_user_identity=...)) instead of a password or keytab - V(FILE:/path/cert.pem,/path/key.pem),
+        V(PKCS12:/path/file.p12), V(DIR:/path) or V(PKCS11:...) as MIT's PKINIT plugin reads
+        them. The key file must not be protected by a passphrase (there is no prompt).
+      - The KDC needs the PKINIT plugin (Debian package C(krb5-pkinit)) on both sides.
+      - The key is read by the Kerberos library only; the module never returns it.
+    type: str
+    version_added: 1.1.0
+  pkinit_anchors:
+    description:
+      - The CA certificates that sign the KDC's certificate (C(kinit -X X509_anchors=...)), for
+        example V(FILE:/etc/pki/kdc-ca.pem). Without it C(pkinit_anchors) of krb5.conf applies.
+    type: str
+    version_added: 1.1.0
 notes:
   - O(owner), O(group) and O(mode) apply to file caches (V(FILE:), and the files of a V(DIR:)
     collection). An existing cache file is looked at without following a link, through one file
@@ -145,6 +233,13 @@ notes:
     parameter for them.
   - With a client keytab the library also records in the cache when it should be refreshed from
     the keytab (a C(refresh_time) configuration entry), as GSSAPI applications expect.
+  - The options O(forwardable), O(proxiable), O(anonymous), O(canonicalize), O(enterprise),
+    O(start_time), O(pkinit_identity) and O(pkinit_anchors) are passed to libkrb5
+    (C(krb5_get_init_creds_password) or C(krb5_get_init_creds_keytab) with a
+    C(krb5_get_init_creds_opt)) instead of GSSAPI; such a cache gets no C(refresh_time) entry,
+    but a configuration entry that records the requested name, O(address_restricted) and
+    O(canonicalize) (invisible to C(klist)), compared on the next run.
+  - The mapping to M(community.general.krb_ticket) and to kinit is in the Kerberos guide.
 seealso:
   - module: hostsec.mgmt.krb5_ticket_info
   - module: hostsec.mgmt.krb5_keytab_info
@@ -195,6 +290,34 @@ EXAMPLES = r"""
     state: absent
     all: true
 
+- name: A forwardable, proxiable ticket for alice (a new one if the cached TGT is not)
+  hostsec.mgmt.krb5_ticket:
+    principal: alice@EXAMPLE.ORG
+    password: "{{ vault_alice_password }}"
+    forwardable: true
+    proxiable: true
+
+- name: A ticket with a client certificate (PKINIT)
+  hostsec.mgmt.krb5_ticket:
+    principal: alice@EXAMPLE.ORG
+    pkinit_identity: FILE:/etc/pki/alice.pem,/etc/pki/private/alice.key
+    pkinit_anchors: FILE:/etc/pki/kdc-ca.pem
+
+- name: An anonymous ticket (anonymous PKINIT) for FAST armour
+  hostsec.mgmt.krb5_ticket:
+    anonymous: true
+    principal: "@EXAMPLE.ORG"
+    pkinit_anchors: FILE:/etc/pki/kdc-ca.pem
+    ccache: FILE:/var/lib/armor/krb5cc
+
+- name: A ticket postdated by ten minutes, validated by a later run once it is due
+  hostsec.mgmt.krb5_ticket:
+    principal: backup@EXAMPLE.ORG
+    keytab: /etc/security/keytabs/backup.keytab
+    ccache: FILE:/var/lib/backup/krb5cc
+    start_time: 10m
+    validate: true
+
 - name: Log out
   hostsec.mgmt.krb5_ticket:
     ccache: FILE:/var/lib/backup/krb5cc
@@ -205,8 +328,9 @@ RETURN = r"""
 action:
   description:
     - What was done (or would be, in check mode) - V(none), V(acquire) (a new ticket from the KDC),
-      V(renew), V(attributes) (only mode/owner/group of the cache file), V(switch) (only the
-      primary cache of the collection, O(switch)) or V(destroy).
+      V(renew), V(validate) (a postdated TGT validated, since 1.1.0), V(attributes) (only
+      mode/owner/group of the cache file), V(switch) (only the primary cache of the collection,
+      O(switch)) or V(destroy).
   returned: always
   type: str
   sample: acquire
@@ -269,9 +393,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.env import env_fallback_nonempty_spec
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import fail_on_error
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.file_args import file_options
-from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5 import deps, ticket
+from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5 import acquire, deps, ticket
 from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5.args import apply_common, krb5_argument_spec
-from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5.util import parse_duration
+from ansible_collections.hostsec.mgmt.plugins.module_utils.krb5.util import parse_duration, parse_start_time
 
 
 def argument_spec():
@@ -289,12 +413,34 @@ def argument_spec():
         mode=dict(type='raw', default='0600'),
         switch=dict(type='bool', default=False),
         all=dict(type='bool', default=False),
+        forwardable=dict(type='bool'),
+        proxiable=dict(type='bool'),
+        address_restricted=dict(type='bool', default=False),
+        anonymous=dict(type='bool', default=False),
+        canonicalize=dict(type='bool', aliases=['canonicalization']),
+        enterprise=dict(type='bool', default=False),
+        start_time=dict(type='raw'),
+        validate=dict(type='bool', default=False),
+        pkinit_identity=dict(type='str', no_log=False),
+        pkinit_anchors=dict(type='str'),
     )
+
+
+MUTUALLY_EXCLUSIVE = [('password', 'keytab'), ('anonymous', 'enterprise'),
+                      ('pkinit_identity', 'password'), ('pkinit_identity', 'keytab'),
+                      ('anonymous', 'password'), ('anonymous', 'keytab'),
+                      ('anonymous', 'pkinit_identity')]
+
+
+def ticket_options(params):
+    """The ticket options beyond the lifetimes (acquire.TicketOptions)."""
+    return acquire.TicketOptions(start_time=parse_start_time(params['start_time']),
+                                 **{name: params[name] for name in acquire.TicketOptions.NAMES})
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[('password', 'keytab')], add_file_common_args=True)
+                           mutually_exclusive=MUTUALLY_EXCLUSIVE, add_file_common_args=True)
     deps.fail_if_missing(module, deps.GSSAPI, deps.PYKRB5)
     params = module.params
     with fail_on_error(module, changed=False):
@@ -308,7 +454,8 @@ def main():
             min_lifetime=parse_duration(params['min_lifetime'], 'min_lifetime'),
             force=params['force'], mode=files.mode, owner=files.owner, group=files.group,
             prepare=files.prepare, replace=files.replace, switch=params['switch'],
-            everything=params['all'])
+            everything=params['all'], validate=params['validate'],
+            options=ticket_options(params))
         if params['state'] == 'present':
             result = ticket.present(request, check_mode=module.check_mode)
         else:

@@ -411,3 +411,56 @@ def test_keyring_cache_through_the_library(kdc_up, monkeypatch):
         gone = ticket.absent(ticket.TicketRequest(ccache=name, principal='alice'))
     assert gone['destroyed'] == [first['ccache']]
     assert ticket.absent(ticket.TicketRequest(ccache=name, principal='alice'))['changed'] is False
+
+
+def _klist_flags(kdc, ccache):
+    """``(default principal, TGT flags)`` as ``klist -f`` prints them."""
+    proc = subprocess.run(['klist', '-f', '-c', ccache], env=kdc.client_env(LC_ALL='C'),
+                          capture_output=True, text=True, check=True)
+    lines = proc.stdout.splitlines()
+    principal = [line.split(': ', 1)[1] for line in lines if line.startswith('Default principal')]
+    flags = [line.split(':', 1)[1].strip() for line in lines if line.strip().startswith('Flags:')]
+    return principal[0], flags[0]
+
+
+def test_pkinit_matches_kinit_and_fails_clearly(kdc_up, tmp_path):
+    """krb5_ticket with pkinit_identity/pkinit_anchors gets the same client and flags as
+    ``kinit -X X509_user_identity=... -X X509_anchors=... -f``; a missing key file and a wrong
+    anchor fail with the error class and Kerberos name; the key never appears in the output."""
+    kdc = kdc_up
+    if not kdc.pkinit:
+        pytest.skip('the krb5-pkinit plugin is not installed (Debian package krb5-pkinit)')
+    identity, anchors = kdc.pkinit['alice']['identity'], 'FILE:' + kdc.pkinit['ca']
+    base = {'principal': kdc.principal('alice'), 'krb5_config': kdc.krb5_conf,
+            'pkinit_identity': identity, 'pkinit_anchors': anchors, 'forwardable': True}
+    ours = 'FILE:%s' % (tmp_path / 'module.cc')
+    tasks = [
+        {'name': 'pkinit', 'hostsec.mgmt.krb5_ticket': dict(base, ccache=ours)},
+        {'name': 'missing key', 'ignore_errors': True, 'hostsec.mgmt.krb5_ticket': dict(
+            base, ccache='FILE:%s' % (tmp_path / 'nokey.cc'),
+            pkinit_identity='FILE:%s,%s' % (kdc.pkinit['alice']['cert'], tmp_path / 'no.key'))},
+        {'name': 'wrong anchor', 'ignore_errors': True, 'hostsec.mgmt.krb5_ticket': dict(
+            base, ccache='FILE:%s' % (tmp_path / 'anchor.cc'),
+            pkinit_anchors='FILE:' + kdc.pkinit['alice']['cert'])},
+    ]
+    run = ansible.run_playbook(_playbook(tmp_path / 'play.json', tasks), verbosity=4)
+    assert run.task('pkinit')['changed'], run.explain()
+    theirs = 'FILE:%s' % (tmp_path / 'kinit.cc')
+    kinit = subprocess.run(['kinit', '-f', '-c', theirs, '-X', 'X509_user_identity=' + identity,
+                            '-X', 'X509_anchors=' + anchors, kdc.principal('alice')],
+                           env=kdc.client_env(), capture_output=True, text=True, check=False)
+    assert kinit.returncode == 0, kinit.stderr
+    assert _klist_flags(kdc, ours) == _klist_flags(kdc, theirs)
+    assert 'F' in _klist_flags(kdc, ours)[1]
+    for label in ('missing key', 'wrong anchor'):
+        result = run.task(label)
+        assert [r['status'] for r in run.results if r['task'] == label] == ['ignored'], result
+        assert result['msg'].startswith(result['error']['class'] + ': '), result
+        assert result['error']['class'] == 'PreauthFailedError', result
+        assert result['error']['name'] == 'KRB5_PREAUTH_FAILED', result
+        assert 'Traceback' not in result['msg'] + str(result.get('exception')), result
+        print(label, '->', result['msg'])
+    with open(kdc.pkinit['alice']['key']) as handle:
+        key = handle.read()
+    body = key.split('-----')[2].strip().splitlines()[1]
+    assert body not in run.output

@@ -15,7 +15,7 @@ from harness import paths
 
 #: Packages that only the tests' real services (or their builds) need.
 TEST_ONLY = ('krb5-kdc', 'krb5-admin-server', 'myproxy-server', 'myproxy-admin', 'libpam-wrapper',
-             'pamtester', 'sblim-wbemcli', 'libkrb5-dev', 'gcc', 'faketime')
+             'pamtester', 'sblim-wbemcli', 'libkrb5-dev', 'gcc', 'faketime', 'krb5-pkinit')
 
 
 def _bindep(profile):

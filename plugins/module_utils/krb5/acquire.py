@@ -19,10 +19,22 @@ The requested ticket and renew lifetimes reach the library through a krb5.conf o
 (:func:`.util.libdefaults_overlay`): GSSAPI has no parameter for them.
 
 Renewal (which GSSAPI cannot do) uses pykrb5's ``get_renewed_creds``; like ``kinit -R`` the
-renewed cache holds only the renewed TGT.
+renewed cache holds only the renewed TGT. Validation of a postdated TGT (``kinit -v``) uses
+``get_validated_creds`` the same way.
+
+Ticket options GSSAPI has no parameter for (:class:`TicketOptions`: forwardable, proxiable,
+anonymous, canonicalize, enterprise names, PKINIT, postdating) go through libkrb5's
+``krb5_get_init_creds_password``/``_keytab`` with a ``krb5_get_init_creds_opt`` (pykrb5, or
+the collection's binding :mod:`.libkrb5`); the new TGT is stored into the same private new
+cache and installed the same way. Whether the ticket carries client addresses is the
+``noaddresses`` relation of the krb5.conf overlay (addressless unless ``address_restricted``).
+That cache also gets a configuration entry (``krb5_cc_set_config``, key :data:`REQUEST_KEY`,
+invisible to klist) recording the requested name and the options a ticket does not show
+(addresses, canonicalize): :mod:`.ticket` compares them on the next run.
 """
 
 import errno
+import json
 import os
 import shutil
 import stat
@@ -35,6 +47,74 @@ from .ccache import (CcacheName, context, full_name, open_cache, parse_principal
                      read_cache, switch_primary)
 from .errors import Krb5Error, from_gss, from_krb5
 from .util import libdefaults_overlay, realm_of
+
+# The cache configuration entry that records what was requested (see TicketOptions.record).
+REQUEST_KEY = b'hostsec_mgmt_request'
+ANONYMOUS = 'WELLKNOWN/ANONYMOUS'
+ANONYMOUS_REALM = 'WELLKNOWN:ANONYMOUS'
+
+
+class TicketOptions(object):
+    """The ticket options of ``krb5_ticket`` beyond the lifetimes.
+
+    ``None`` for ``forwardable``, ``proxiable`` and ``canonicalize`` leaves them to krb5.conf;
+    ``start_time`` is seconds from now (postdated ticket); ``pkinit_identity`` and
+    ``pkinit_anchors`` are libkrb5 PKINIT identity strings (``FILE:cert,key``, ``PKCS12:...``).
+    """
+
+    # The module options passed as they are (start_time is converted first).
+    NAMES = ('forwardable', 'proxiable', 'address_restricted', 'anonymous', 'canonicalize',
+             'enterprise', 'pkinit_identity', 'pkinit_anchors')
+
+    def __init__(self, forwardable=None, proxiable=None, address_restricted=False,
+                 anonymous=False, canonicalize=None, enterprise=False, start_time=None,
+                 pkinit_identity=None, pkinit_anchors=None):
+        self.forwardable = forwardable
+        self.proxiable = proxiable
+        self.address_restricted = bool(address_restricted)
+        self.anonymous = bool(anonymous)
+        self.canonicalize = canonicalize
+        self.enterprise = bool(enterprise)
+        self.start_time = start_time
+        self.pkinit_identity = pkinit_identity
+        self.pkinit_anchors = pkinit_anchors
+
+    @property
+    def needs_library(self):
+        """Whether GSSAPI cannot get this ticket (libkrb5's init_creds with options can)."""
+        return (self.forwardable is not None or self.proxiable is not None or self.anonymous
+                or self.canonicalize is not None or self.enterprise or bool(self.start_time)
+                or bool(self.pkinit_identity) or bool(self.pkinit_anchors))
+
+    @property
+    def settings(self):
+        """``[libdefaults]`` relations of the krb5.conf overlay."""
+        return {'noaddresses': 'false' if self.address_restricted else 'true'}
+
+    def record(self, requested):
+        """The configuration entry stored in a new cache (no secret: names and booleans)."""
+        return json.dumps({'name': requested, 'addresses': self.address_restricted,
+                           'canonicalize': bool(self.canonicalize),
+                           'enterprise': self.enterprise}, sort_keys=True).encode('utf-8')
+
+
+def parse_flags(options):
+    """``krb5_parse_name_flags`` flags for the client name of ``options``."""
+    return 4 if options is not None and options.enterprise else 0  # KRB5_PRINCIPAL_PARSE_ENTERPRISE
+
+
+def read_record(ctx, cache):
+    """The request entry of ``cache`` (a dict), or ``None`` (a cache from kinit or GSSAPI)."""
+    krb5 = deps.krb5
+    try:
+        data = krb5.cc_get_config(ctx, cache, None, REQUEST_KEY)
+    except krb5.Krb5Error:
+        return None
+    try:
+        record = json.loads(data.decode('utf-8'))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 class _Workdir(object):
@@ -88,6 +168,56 @@ def _acquire_into(ccache, principal, password=None, keytab=None):
     except gssapi.exceptions.GSSError as exc:
         raise from_gss(exc, action + (' with a password' if password is not None
                                       else ' with keytab %s' % keytab))
+
+
+def _acquire_library(ccache, principal, options, password=None, keytab=None):
+    """Get a TGT with ``options`` (:class:`TicketOptions`) into the (new) cache ``ccache``
+    through libkrb5's init_creds calls; returns the client principal of the new cache."""
+    krb5 = deps.krb5
+    ctx = context()
+    action = 'acquiring a ticket for %s' % principal
+    if options.pkinit_identity:
+        action += ' with PKINIT'
+    elif options.anonymous:
+        action += ' anonymously'
+    elif password is not None:
+        action += ' with a password'
+    elif keytab is not None:
+        action += ' with keytab %s' % keytab
+    try:
+        client = krb5.parse_name_flags(ctx, principal.encode('utf-8'), parse_flags(options))
+        opt = krb5.get_init_creds_opt_alloc(ctx)
+        if options.forwardable is not None:
+            krb5.get_init_creds_opt_set_forwardable(opt, options.forwardable)
+        if options.proxiable is not None:
+            krb5.get_init_creds_opt_set_proxiable(opt, options.proxiable)
+        if options.canonicalize is not None:
+            krb5.get_init_creds_opt_set_canonicalize(opt, options.canonicalize)
+        if options.anonymous:
+            krb5.get_init_creds_opt_set_anonymous(opt, True)
+        if options.pkinit_identity:
+            krb5.get_init_creds_opt_set_pa(ctx, opt, b'X509_user_identity',
+                                           options.pkinit_identity.encode('utf-8'))
+        if options.pkinit_anchors:
+            krb5.get_init_creds_opt_set_pa(ctx, opt, b'X509_anchors',
+                                           options.pkinit_anchors.encode('utf-8'))
+        start = int(options.start_time or 0)
+        if keytab is not None:
+            creds = krb5.get_init_creds_keytab(ctx, client, opt,
+                                               krb5.kt_resolve(ctx, keytab.encode('utf-8')),
+                                               start_time=start)
+        else:
+            creds = krb5.get_init_creds_password(
+                ctx, client, opt, password.encode('utf-8') if password is not None else None,
+                start_time=start)
+        cache = krb5.cc_resolve(ctx, ccache.encode('utf-8'))
+        krb5.cc_initialize(ctx, cache, creds.client)
+        krb5.cc_store_cred(ctx, cache, creds)
+        requested = krb5.unparse_name_flags(ctx, client).decode('utf-8', 'replace')
+        krb5.cc_set_config(ctx, cache, None, REQUEST_KEY, options.record(requested))
+        return creds.client.name.decode('utf-8', 'replace')
+    except krb5.Krb5Error as exc:
+        raise from_krb5(exc, action)
 
 
 def _store_library(source, target, principal):
@@ -225,40 +355,55 @@ def _write_file(workdir, target, mode, owner, group, prepare=None):
 
 
 def acquire(target, principal, password=None, keytab=None, lifetime=None, renew_lifetime=None,
-            mode=0o600, owner=None, group=None, prepare=None):
+            mode=0o600, owner=None, group=None, prepare=None, options=None):
     """Get a new TGT for ``principal`` into the cache ``target`` (a :class:`CcacheName`).
 
     ``renew_lifetime=0`` asks for a ticket that is not renewable, ``None`` for the krb5.conf
-    default. Returns :func:`.ccache.read_cache` of the installed cache.
+    default. ``options``: a :class:`TicketOptions` (PKINIT and anonymous need neither password
+    nor keytab). Returns :func:`.ccache.read_cache` of the installed cache.
     """
     deps.require(deps.GSSAPI, deps.PYKRB5)
-    if (password is None) == (keytab is None):
+    options = options or TicketOptions()
+    passwordless = options.anonymous or bool(options.pkinit_identity)
+    if password is not None and keytab is not None or (
+            password is None and keytab is None and not passwordless):
         raise Krb5Error('acquire() needs a password or a keytab')
     if keytab is not None:
-        _check_keytab(keytab, principal)
+        _check_keytab(keytab, principal, options)
+    client = principal
     with _Workdir(target) as workdir:
-        with libdefaults_overlay(realm_of(principal), lifetime, renew_lifetime):
-            _acquire_into(workdir.ccache, principal, password=password, keytab=keytab)
-        name = _install(workdir, target, principal, mode, owner, group, prepare)
-    return read_cache(CcacheName(name), principal)
+        with libdefaults_overlay(realm_of(principal), lifetime, renew_lifetime,
+                                 settings=options.settings):
+            if options.needs_library:
+                client = _acquire_library(workdir.ccache, principal, options,
+                                          password=password, keytab=keytab)
+            else:
+                _acquire_into(workdir.ccache, principal, password=password, keytab=keytab)
+        name = _install(workdir, target, client, mode, owner, group, prepare)
+    return read_cache(CcacheName(name), client)
 
 
-def _check_keytab(keytab, principal):
+def _check_keytab(keytab, principal, options=None):
     """Fail clearly when the client keytab has no key for ``principal``."""
     krb5 = deps.krb5
     ctx = context()
     try:
         handle = krb5.kt_resolve(ctx, keytab.encode('utf-8'))
+        if parse_flags(options):
+            return  # an enterprise name: the KDC tells which key it wants
         krb5.kt_get_entry(ctx, handle, parse_principal(ctx, principal))
     except krb5.Krb5Error as exc:
         raise from_krb5(exc, 'looking up the key of %s in keytab %s' % (principal, keytab))
 
 
-def renew(target, principal, mode=0o600, owner=None, group=None, source=None, prepare=None):
+def renew(target, principal, mode=0o600, owner=None, group=None, source=None, prepare=None,
+          validate=False):
     """Renew the TGT of ``principal`` in ``target``; returns :func:`.ccache.read_cache`.
 
     ``source``: a private copy of the file cache ``target`` (checked without following links)
-    to read the TGT from instead of the file at ``target`` itself.
+    to read the TGT from instead of the file at ``target`` itself. ``validate``: validate a
+    postdated TGT (``kinit -v``, ``krb5_get_validated_creds``) instead of renewing it. The
+    request entry of the cache (:data:`REQUEST_KEY`) is carried over.
     """
     deps.require(deps.PYKRB5)
     krb5 = deps.krb5
@@ -268,14 +413,22 @@ def renew(target, principal, mode=0o600, owner=None, group=None, source=None, pr
     name = '%s:%s' % (krb5.cc_get_type(ctx, cache).decode(), krb5.cc_get_name(ctx, cache).decode())
     single = target if source is not None else CcacheName(name)
     client = parse_principal(ctx, principal)
+    record = read_record(ctx, cache)
     with _Workdir(single) as workdir:
         try:
-            creds = krb5.get_renewed_creds(ctx, client, cache)
+            if validate:
+                creds = krb5.get_validated_creds(ctx, client, cache)
+            else:
+                creds = krb5.get_renewed_creds(ctx, client, cache)
             new_cache = krb5.cc_resolve(ctx, workdir.ccache.encode('utf-8'))
             krb5.cc_initialize(ctx, new_cache, client)
             krb5.cc_store_cred(ctx, new_cache, creds)
+            if record is not None:
+                krb5.cc_set_config(ctx, new_cache, None, REQUEST_KEY,
+                                   json.dumps(record, sort_keys=True).encode('utf-8'))
         except krb5.Krb5Error as exc:
-            raise from_krb5(exc, 'renewing the ticket of %s in %s' % (principal, name))
+            raise from_krb5(exc, '%s the ticket of %s in %s'
+                            % ('validating' if validate else 'renewing', principal, name))
         if single.is_file:
             _write_file(workdir, single, mode, owner, group, prepare)
         else:
@@ -290,4 +443,4 @@ class _NotFound(Exception):
         return 'Matching credential not found'
 
 
-__all__ = ['acquire', 'renew', 'context']
+__all__ = ['acquire', 'renew', 'context', 'TicketOptions', 'read_record']

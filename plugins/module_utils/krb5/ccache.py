@@ -252,6 +252,9 @@ def read_cache(ref, principal=None, ctx=None):
             server = _principal_text(creds.server)
             if server is None or server.endswith('@X-CACHECONF:'):
                 continue
+            if realm == 'WELLKNOWN:ANONYMOUS' and _is_krbtgt(server):
+                # An anonymous client (anonymous PKINIT): its TGT is of the realm it asked.
+                tgt_name = server
             tickets.append(ticket_info(ctx, creds, tgt_name))
     except krb5.Krb5Error as exc:
         name = code_name(exc.err_code)
@@ -270,6 +273,12 @@ def read_cache(ref, principal=None, ctx=None):
         result['tgt'] = max(tgts, key=lambda t: t['end_epoch'])
         result['tgt_valid'] = not result['tgt']['expired'] and 'invalid' not in result['tgt']['flags']
     return result
+
+
+def _is_krbtgt(server):
+    """``krbtgt/R@R``: a TGT of realm R (not a cross-realm one)."""
+    name, _sep, realm = server.rpartition('@')
+    return name == 'krbtgt/' + realm
 
 
 def collection_caches(ref, ctx=None):

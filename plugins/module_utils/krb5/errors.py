@@ -78,6 +78,8 @@ CLASSES = {
     'KRB5KRB_AP_ERR_SKEW': ClockSkewError,
     'KRB5KDC_ERR_PREAUTH_FAILED': PreauthFailedError,
     'KRB5KRB_AP_ERR_BAD_INTEGRITY': PreauthFailedError,
+    # Client-side pre-authentication failure (e.g. PKINIT: unreadable key, untrusted KDC).
+    'KRB5_PREAUTH_FAILED': PreauthFailedError,
     'KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN': PrincipalUnknownError,
     'KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN': PrincipalUnknownError,
     'KRB5KDC_ERR_NAME_EXP': PrincipalExpiredError,

@@ -38,6 +38,7 @@ KRB5_KT_END = -1765328202
 KRB5_PARSE_MALFORMED = -1765328250
 KRB5_CC_BADNAME = -1765328245
 KRB5_KT_BADNAME = -1765328205
+KRB5_PREAUTH_FAILED = -1765328174
 _MAX_KEYTAB_NAME_LEN = 1100
 
 _krb5_magic = ctypes.c_int32
@@ -48,6 +49,7 @@ _krb5_ccache = ctypes.c_void_p
 _krb5_keytab = ctypes.c_void_p
 _krb5_cursor = ctypes.c_void_p
 _krb5_cccol_cursor = ctypes.c_void_p
+_krb5_gic_opt = ctypes.c_void_p
 
 
 class _Data(ctypes.Structure):
@@ -128,6 +130,29 @@ _SIGNATURES = {
     'krb5_cc_new_unique': (_ERR, [_krb5_context, ctypes.c_char_p, ctypes.c_char_p,
                                   _P(_krb5_ccache)]),
     'krb5_cc_support_switch': (ctypes.c_uint, [_krb5_context, ctypes.c_char_p]),
+    # Initial credentials with options (krb5_ticket's forwardable, proxiable, anonymous,
+    # canonicalize, PKINIT, postdating) and validation of a postdated ticket.
+    'krb5_get_init_creds_opt_alloc': (_ERR, [_krb5_context, _P(_krb5_gic_opt)]),
+    'krb5_get_init_creds_opt_free': (None, [_krb5_context, _krb5_gic_opt]),
+    'krb5_get_init_creds_opt_set_forwardable': (None, [_krb5_gic_opt, ctypes.c_int]),
+    'krb5_get_init_creds_opt_set_proxiable': (None, [_krb5_gic_opt, ctypes.c_int]),
+    'krb5_get_init_creds_opt_set_anonymous': (None, [_krb5_gic_opt, ctypes.c_int]),
+    'krb5_get_init_creds_opt_set_canonicalize': (None, [_krb5_gic_opt, ctypes.c_int]),
+    'krb5_get_init_creds_opt_set_pa': (_ERR, [_krb5_context, _krb5_gic_opt, ctypes.c_char_p,
+                                              ctypes.c_char_p]),
+    'krb5_get_init_creds_password': (_ERR, [_krb5_context, _P(_Creds), _krb5_principal,
+                                            ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p,
+                                            ctypes.c_int32, ctypes.c_char_p, _krb5_gic_opt]),
+    'krb5_get_init_creds_keytab': (_ERR, [_krb5_context, _P(_Creds), _krb5_principal,
+                                          _krb5_keytab, ctypes.c_int32, ctypes.c_char_p,
+                                          _krb5_gic_opt]),
+    'krb5_get_validated_creds': (_ERR, [_krb5_context, _P(_Creds), _krb5_principal,
+                                        _krb5_ccache, ctypes.c_char_p]),
+    'krb5_cc_set_config': (_ERR, [_krb5_context, _krb5_ccache, _krb5_principal,
+                                  ctypes.c_char_p, _P(_Data)]),
+    'krb5_cc_get_config': (_ERR, [_krb5_context, _krb5_ccache, _krb5_principal,
+                                  ctypes.c_char_p, _P(_Data)]),
+    'krb5_free_data_contents': (None, [_krb5_context, _P(_Data)]),
 }
 
 
@@ -211,6 +236,15 @@ def _c_string(context, value, code):
     if b'\0' in value:
         raise Krb5Error(context, code)
     return value
+
+
+class PrincipalParseFlags(enum.IntFlag):
+    """``krb5_parse_name_flags`` flags, with pykrb5's names."""
+    none = 0
+    no_realm = 1
+    require_realm = 2
+    enterprise = 4
+    ignore_realm = 8
 
 
 class TicketTimes(collections.namedtuple('TicketTimes', 'authtime starttime endtime renew_till')):
@@ -558,3 +592,99 @@ def kt_get_entry(context, keytab, principal, kvno=0, enctype=0):
     _check(context, context._lib.kt_get_entry(context.handle, keytab.handle, principal.handle,
                                               kvno, enctype, ctypes.byref(raw)))
     return _entry(context, raw)
+
+
+class GetInitCredsOpt(object):
+    """A ``krb5_get_init_creds_opt`` (``krb5_get_init_creds_opt_alloc``), freed with this
+    object."""
+
+    def __init__(self, context, handle):
+        self._context = context
+        self.handle = handle
+
+    def __del__(self):
+        handle, self.handle = getattr(self, 'handle', None), None
+        if handle:
+            self._context._lib.get_init_creds_opt_free(self._context.handle, handle)
+
+
+def get_init_creds_opt_alloc(context):
+    handle = _krb5_gic_opt()
+    _check(context, context._lib.get_init_creds_opt_alloc(context.handle, ctypes.byref(handle)))
+    return GetInitCredsOpt(context, handle)
+
+
+def get_init_creds_opt_set_forwardable(opt, forwardable):
+    opt._context._lib.get_init_creds_opt_set_forwardable(opt.handle, int(bool(forwardable)))
+
+
+def get_init_creds_opt_set_proxiable(opt, proxiable):
+    opt._context._lib.get_init_creds_opt_set_proxiable(opt.handle, int(bool(proxiable)))
+
+
+def get_init_creds_opt_set_anonymous(opt, anonymous):
+    opt._context._lib.get_init_creds_opt_set_anonymous(opt.handle, int(bool(anonymous)))
+
+
+def get_init_creds_opt_set_canonicalize(opt, canonicalize):
+    opt._context._lib.get_init_creds_opt_set_canonicalize(opt.handle, int(bool(canonicalize)))
+
+
+def get_init_creds_opt_set_pa(context, opt, attr, value):
+    """A pre-authentication option, e.g. ``X509_user_identity`` (``kinit -X attr=value``)."""
+    attr = _c_string(context, attr, KRB5_PREAUTH_FAILED)
+    value = _c_string(context, value, KRB5_PREAUTH_FAILED)
+    _check(context, context._lib.get_init_creds_opt_set_pa(context.handle, opt.handle, attr, value))
+
+
+def get_init_creds_password(context, client, k5_gic_options, password=None, start_time=0,
+                            in_tkt_service=None, prompter=None):
+    """Initial credentials with ``password`` (``None``: none, e.g. PKINIT or anonymous; there
+    is never a prompter: a question the library would ask fails the call)."""
+    if prompter is not None:
+        raise NotImplementedError('the libkrb5 binding has no prompter')
+    if password is not None:
+        password = _c_string(context, password, KRB5_PREAUTH_FAILED)
+    raw = _Creds()
+    _check(context, context._lib.get_init_creds_password(
+        context.handle, ctypes.byref(raw), client.handle, password, None, None,
+        int(start_time), in_tkt_service, k5_gic_options.handle if k5_gic_options else None))
+    return Creds(context, raw)
+
+
+def get_init_creds_keytab(context, client, k5_gic_options, keytab, start_time=0,
+                          in_tkt_service=None):
+    raw = _Creds()
+    _check(context, context._lib.get_init_creds_keytab(
+        context.handle, ctypes.byref(raw), client.handle, keytab.handle, int(start_time),
+        in_tkt_service, k5_gic_options.handle if k5_gic_options else None))
+    return Creds(context, raw)
+
+
+def get_validated_creds(context, client, ccache, in_tkt_service=None):
+    raw = _Creds()
+    _check(context, context._lib.get_validated_creds(context.handle, ctypes.byref(raw),
+                                                     client.handle, ccache.handle,
+                                                     in_tkt_service))
+    return Creds(context, raw)
+
+
+def cc_set_config(context, cache, principal, key, data):
+    key = _c_string(context, key, KRB5_CC_BADNAME)
+    buffer = ctypes.create_string_buffer(bytes(data), len(data))
+    value = _Data(0, len(data), ctypes.cast(buffer, ctypes.c_void_p))
+    _check(context, context._lib.cc_set_config(context.handle, cache.handle,
+                                               principal.handle if principal else None, key,
+                                               ctypes.byref(value)))
+
+
+def cc_get_config(context, cache, principal, key):
+    key = _c_string(context, key, KRB5_CC_BADNAME)
+    value = _Data()
+    _check(context, context._lib.cc_get_config(context.handle, cache.handle,
+                                               principal.handle if principal else None, key,
+                                               ctypes.byref(value)))
+    try:
+        return ctypes.string_at(value.data, value.length) if value.length else b''
+    finally:
+        context._lib.free_data_contents(context.handle, ctypes.byref(value))

@@ -7,7 +7,13 @@ The decision for ``state=present``, in order:
 
 1. ``force`` -> ``acquire``;
 2. no cache, a cache for another principal, an unreadable file, or no TGT -> ``acquire``;
-3. ``renewable`` wanted but the TGT is not renewable -> ``acquire``;
+3. ``renewable`` wanted but the TGT is not renewable, or the TGT does not match a ticket
+   option that was set (:func:`option_mismatch`: ``forwardable``, ``proxiable``,
+   ``anonymous``, postdated for ``start_time``, and, from the cache's request entry,
+   ``address_restricted`` and ``canonicalize``) -> ``acquire``;
+3a. a postdated TGT that is still invalid: ``validate`` once its start time has passed (with
+   ``validate``), else nothing while it waits (with ``start_time`` or ``validate``), else
+   ``acquire``;
 4. the TGT has less than ``min_lifetime`` left: ``renew`` when it is renewable, still valid
    and its renew-till time lies at least ``min_lifetime`` ahead, else ``acquire``;
 5. else nothing, apart from the mode and group of a file cache (``attributes``).
@@ -19,7 +25,15 @@ default the effective uid), with several hard links, or one that grants group/ot
 replaced by a new cache (``acquire``). A safe file is read once through a descriptor, and the
 library parses that private copy, so what is decided on is what the descriptor holds.
 
-``acquire`` needs a password or a keytab; without either the run fails with a clear message.
+``acquire`` needs a password or a keytab (or ``pkinit_identity``, or ``anonymous``); without
+them the run fails with a clear message.
+
+Names: the cache must belong to the requested client. With ``enterprise`` or ``canonicalize``
+the KDC may return another client name than the one asked for; a cache that this module
+filled records the requested name (the request entry of :mod:`.acquire`), and a cache whose
+record names the same request is kept whatever client the KDC returned. A cache from kinit
+(no record) is kept only when its client is the requested name. An anonymous ticket's client
+is ``WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS``; its TGT must be of the requested realm.
 """
 
 import os
@@ -30,7 +44,7 @@ from ..common.errors import InvalidInputError
 from ..common.files import ensure_file, inspect_file, intended_ids, write_atomic
 from . import acquire as acquiring
 from . import ccache as caches
-from .util import now
+from .util import now, realm_of
 
 
 def _summary(info):
@@ -40,7 +54,8 @@ def _summary(info):
     tgt = info.get('tgt') or {}
     return {'exists': True, 'ccache': info['ccache'], 'principal': info['principal'],
             'start': tgt.get('start'), 'end': tgt.get('end'), 'renew_till': tgt.get('renew_till'),
-            'renewable': 'renewable' in tgt.get('flags', []), 'tgt_valid': info.get('tgt_valid', False)}
+            'renewable': 'renewable' in tgt.get('flags', []), 'tgt_valid': info.get('tgt_valid', False),
+            'flags': tgt.get('flags')}
 
 
 UNSAFE = {
@@ -117,7 +132,7 @@ class TicketRequest(object):
     def __init__(self, principal=None, ccache=None, password=None, keytab=None, lifetime=None,
                  renewable=False, renew_lifetime=None, min_lifetime=3600, force=False,
                  mode=0o600, owner=None, group=None, prepare=None, replace=None,
-                 switch=False, everything=False):
+                 switch=False, everything=False, options=None, validate=False):
         self.principal = principal
         self.ccache = ccache
         self.password = password
@@ -138,6 +153,12 @@ class TicketRequest(object):
         # replace(path): whether a kept cache file must still be rewritten (its context differs).
         self.prepare = prepare
         self.replace = replace
+        # Ticket options beyond the lifetimes (acquire.TicketOptions) and kinit -v.
+        self.options = options or acquiring.TicketOptions()
+        self.validate = validate
+        # The name sent to the KDC (set by present()); principal is the client expected.
+        self.requested = None
+        self.enterprise_name = principal if self.options.enterprise else None
         intended_ids(owner, group)  # unknown users and groups fail before anything is done
         if everything and principal:
             raise InvalidInputError('all destroys every cache of the collection: it takes no '
@@ -162,7 +183,39 @@ class TicketRequest(object):
         return None if self.renewable else 0
 
 
-def plan_present(request, info):
+def option_mismatch(request, tgt, record):
+    """Why the cached ``tgt`` does not carry the requested ticket options (``None``: it does).
+
+    ``record``: the cache's request entry (``None`` for a cache this module did not fill:
+    addressless, not canonicalized, as kinit's defaults are)."""
+    options = request.options
+    flags = tgt['flags']
+    for option in ('forwardable', 'proxiable'):
+        wanted = getattr(options, option)
+        if wanted is not None and (option in flags) != wanted:
+            return 'the TGT is %s%s' % ('not ' if wanted else '', option)
+    if options.anonymous and 'anonymous' not in flags:
+        return 'the TGT is not anonymous'
+    if options.start_time and 'postdated' not in flags:
+        return 'the TGT is not postdated (start_time is set)'
+    record = record or {}
+    if bool(record.get('addresses')) != options.address_restricted:
+        return 'the TGT is %saddress-restricted' % ('not ' if options.address_restricted else '')
+    if options.canonicalize is not None and bool(record.get('canonicalize')) != options.canonicalize:
+        return 'the TGT was %s with canonicalize' % ('not requested' if options.canonicalize
+                                                     else 'requested')
+    return None
+
+
+def _same_client(request, info, record):
+    """Whether the cache belongs to the requested client (see the module docstring: Names)."""
+    if info['principal'] == request.principal:
+        return True
+    return bool(record) and request.requested is not None \
+        and record.get('name') == request.requested
+
+
+def plan_present(request, info, record=None):
     """``(action, reason)`` for ``state=present`` given the cache as :func:`read_cache` saw it."""
     if request.force:
         return 'acquire', 'force is set'
@@ -172,15 +225,31 @@ def plan_present(request, info):
         return 'acquire', 'the cache file is not a readable credential cache'
     if not info['exists']:
         return 'acquire', 'no credential cache'
-    if request.principal and info['principal'] != request.principal:
+    if request.principal and not _same_client(request, info, record):
         return 'acquire', 'the cache belongs to %s' % info['principal']
     tgt = info['tgt']
     if not tgt:
         return 'acquire', 'the cache holds no TGT'
+    if request.options.anonymous and request.requested \
+            and tgt['server'] != 'krbtgt/%s@%s' % ((realm_of(request.requested),) * 2):
+        return 'acquire', 'the anonymous TGT is for another realm'
     renewable = 'renewable' in tgt['flags']
     if request.renewable and not renewable:
         return 'acquire', 'the TGT is not renewable'
+    mismatch = option_mismatch(request, tgt, record)
+    if mismatch:
+        return 'acquire', mismatch
     remaining = tgt['end_epoch'] - now()
+    if 'invalid' in tgt['flags'] and 'postdated' in tgt['flags'] and remaining > 0:
+        waiting = tgt['start_epoch'] - now()
+        if waiting > 0 and (request.options.start_time or request.validate):
+            return 'none', 'the postdated TGT becomes valid in %ds' % waiting
+        if waiting <= 0 and request.validate:
+            return 'validate', 'the postdated TGT has reached its start time'
+        if waiting <= 0 and request.options.start_time:
+            return 'none', 'the postdated TGT is due for validation (validate is not set)'
+        return 'acquire', 'the TGT is postdated and not valid yet'
+
     if remaining >= request.min_lifetime and info['tgt_valid']:
         return 'none', 'the TGT is valid for %ds more (min_lifetime %ds)' % (
             remaining, request.min_lifetime)
@@ -202,16 +271,54 @@ def present(request, check_mode=False):
         safe.close()
 
 
+def _names(request, ctx):
+    """Set ``request.requested`` (the name sent to the KDC) and ``request.principal`` (the
+    client expected in the cache) from the ``principal`` option."""
+    principal = request.principal
+    options = request.options
+    if options.anonymous:
+        realm = realm_of(principal) if principal else None
+        if principal and principal.rsplit('@', 1)[0] not in ('', acquiring.ANONYMOUS):
+            raise InvalidInputError('anonymous: principal must be unset, @REALM or %s@REALM, '
+                                    'not %s' % (acquiring.ANONYMOUS, principal))
+        realm = realm or caches.canonical_principal('x', ctx).rsplit('@', 1)[1]
+        request.requested = '%s@%s' % (acquiring.ANONYMOUS, realm)
+        request.principal = '%s@%s' % (acquiring.ANONYMOUS, acquiring.ANONYMOUS_REALM)
+    elif principal and options.enterprise:
+        krb5 = acquiring.deps.krb5
+        try:
+            name = krb5.parse_name_flags(ctx, principal.encode('utf-8'),
+                                         acquiring.parse_flags(options))
+            request.requested = request.principal = krb5.unparse_name_flags(ctx, name).decode(
+                'utf-8', 'replace')
+        except krb5.Krb5Error as exc:
+            from .errors import from_krb5  # pylint: disable=import-outside-toplevel
+            raise from_krb5(exc, 'parsing enterprise principal %r' % principal)
+    elif principal:
+        request.requested = request.principal = caches.canonical_principal(principal, ctx)
+
+
+def _record(safe, info, ctx):
+    """The request entry of the cache that was read (``None`` when it has none)."""
+    if not info['exists']:
+        return None
+    name = safe.source.name if safe.source is not None else info['ccache']
+    try:
+        ctx, cache = caches.open_cache(caches.CcacheName(name), ctx=ctx)
+    except Exception:  # pylint: disable=broad-except
+        return None
+    return acquiring.read_record(ctx, cache)
+
+
 def _present(request, target, safe, check_mode):
     if request.everything:
         raise InvalidInputError('all is for state=absent (every cache of a collection)')
     if request.switch and target.collection is None:
         raise InvalidInputError('switch needs a cache collection (DIR:, KEYRING:, KCM:), not %s'
                                 % target.name)
-    principal = request.principal
     ctx = caches.context()
-    if principal:
-        principal = request.principal = caches.canonical_principal(principal, ctx)
+    _names(request, ctx)
+    principal = request.principal
     info = safe.read(principal, ctx)
     if not principal:
         if not info['exists'] or not info['principal']:
@@ -219,8 +326,9 @@ def _present(request, target, safe, check_mode):
             raise InvalidInputError('principal is required: %s holds no ticket to keep%s'
                                     % (target.name, reason))
         principal = request.principal = info['principal']
-    action, reason = plan_present(request, info)
-    if action == 'acquire' and request.password is None and request.keytab is None:
+    action, reason = plan_present(request, info, _record(safe, info, ctx))
+    if action == 'acquire' and request.password is None and request.keytab is None \
+            and not request.options.pkinit_identity and not request.options.anonymous:
         raise InvalidInputError('%s needs a new ticket for %s (%s), but neither password nor '
                                 'keytab is given' % (target.name, principal, reason))
     before = _summary(info)
@@ -243,18 +351,23 @@ def _present(request, target, safe, check_mode):
         if action == 'attributes':
             _set_attributes(path, safe, request)
             final = safe.read(principal, ctx)
-        elif action == 'renew':
+        elif action in ('renew', 'validate'):
             final = acquiring.renew(caches.CcacheName(info['ccache']), principal, mode=request.mode,
                                     owner=request.owner, group=request.group,
-                                    source=safe.source, prepare=request.prepare)
+                                    source=safe.source, prepare=request.prepare,
+                                    validate=action == 'validate')
         else:
-            final = acquiring.acquire(target, principal, password=request.password,
+            # An enterprise name goes to the library as the user wrote it (parsed there).
+            final = acquiring.acquire(target, request.enterprise_name or request.requested
+                                      or principal,
+                                      password=request.password, options=request.options,
                                       keytab=request.keytab, lifetime=request.lifetime,
                                       renew_lifetime=request.renew_lifetime_request,
                                       mode=request.mode, owner=request.owner,
                                       group=request.group, prepare=request.prepare)
         after = _summary(final)
         result['ccache'] = final['ccache']
+        result['principal'] = final.get('principal') or principal
         tgt = final.get('tgt')
         left = tgt['end_epoch'] - now() if tgt else None
         if left is not None and left < request.min_lifetime:

@@ -19,6 +19,31 @@ def parse_duration(value, option='duration'):
     return _parse_duration(value, option, none_ok=True)
 
 
+_ABSOLUTE = re.compile(r'^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d))?(Z|[+-]00:?00)?$')
+
+
+def parse_start_time(value, option='start_time'):
+    """Seconds from now of a postdated ticket's start: a duration from now (``5m``), or an
+    absolute UTC time ``YYYY-MM-DDTHH:MM[:SS][Z]`` that lies in the future. ``None`` stays
+    ``None``."""
+    if value is None:
+        return None
+    match = _ABSOLUTE.match(value.strip()) if isinstance(value, str) else None
+    if match:
+        parts = [int(g or 0) for g in match.groups()[:6]]
+        try:
+            when = datetime(*parts, tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            from ..common.errors import InvalidInputError  # pylint: disable=import-outside-toplevel
+            raise InvalidInputError('%s: %r is not a valid time' % (option, value))
+        seconds = int(when) - now()
+        if seconds <= 0:
+            from ..common.errors import InvalidInputError  # pylint: disable=import-outside-toplevel
+            raise InvalidInputError('%s: %s lies in the past' % (option, value))
+        return seconds
+    return _parse_duration(value, option, allow_zero=False)
+
+
 def iso(timestamp):
     """ISO 8601 UTC of a Kerberos timestamp; ``None`` for 0 (not set)."""
     if not timestamp:
@@ -82,7 +107,7 @@ def _profile_line(name, seconds):
 
 
 @contextlib.contextmanager
-def libdefaults_overlay(realm=None, ticket_lifetime=None, renew_lifetime=None):
+def libdefaults_overlay(realm=None, ticket_lifetime=None, renew_lifetime=None, settings=None):
     """Make krb5 (and so GSSAPI) request this ticket and renew lifetime within the block.
 
     GSSAPI's credential acquisition takes the requested lifetimes from ``[libdefaults]``
@@ -90,9 +115,10 @@ def libdefaults_overlay(realm=None, ticket_lifetime=None, renew_lifetime=None):
     This writes a small profile with those two settings into a private temporary directory and
     puts it in front of the configuration in ``KRB5_CONFIG`` for the block, so that it wins
     over the site's krb5.conf (the realm subsection is set too, because the library prefers it).
-    ``renew_lifetime=0`` asks for a ticket that is not renewable.
+    ``renew_lifetime=0`` asks for a ticket that is not renewable. ``settings``: further
+    ``[libdefaults]`` relations (name -> value), e.g. ``{'noaddresses': 'false'}``.
     """
-    if ticket_lifetime is None and renew_lifetime is None:
+    if ticket_lifetime is None and renew_lifetime is None and not settings:
         yield
         return
     lines = ['[libdefaults]\n']
@@ -101,6 +127,8 @@ def libdefaults_overlay(realm=None, ticket_lifetime=None, renew_lifetime=None):
         realm_lines.append(_profile_line('ticket_lifetime', ticket_lifetime))
     if renew_lifetime is not None:
         realm_lines.append(_profile_line('renew_lifetime', renew_lifetime))
+    for name, value in sorted((settings or {}).items()):
+        realm_lines.append('%s = %s\n' % (name, value))
     lines += ['\t' + line for line in realm_lines]
     if realm and re.match(r'^[A-Za-z0-9._-]+$', realm):
         lines.append('\t%s = {\n' % realm)

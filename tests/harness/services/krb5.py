@@ -43,6 +43,7 @@ import tempfile
 import time
 
 from . import Service
+from .. import krb5_pkinit
 from ..process import LOOPBACK, ManagedProcess, free_port, wait_for_port
 
 REALM = 'HOSTSEC.TEST'
@@ -58,6 +59,9 @@ ADMIN = 'keytab/admin'
 ADMIN_PASSWORD = 'keytab-Adm1n-pw'
 NOEXTRACT_ADMIN = 'noextract/admin'
 NOEXTRACT_PASSWORD = 'noextract-Adm1n-pw'
+# An enterprise name and the principal it names (the realm's database has no aliases).
+ENTERPRISE = {'name': 'carol@hostsec.test', 'password': 'carol-Kerb3ros-pw',
+              'principal': 'carol\\@hostsec.test@HOSTSEC.TEST'}
 SERVICE = 'HTTP/www.hostsec.test'
 STALE_SERVICE = 'HTTP/stale.hostsec.test'
 FAKETIME_LIBS = ('/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
@@ -113,6 +117,15 @@ class Krb5Service(Service):
     def start(self):
         from k5test import K5Realm  # pylint: disable=import-outside-toplevel
         self.port = free_port()
+        # PKINIT (when the krb5-pkinit plugin is installed): a throwaway CA, KDC certificate
+        # and a client certificate for alice (tests/harness/krb5_pkinit.py).
+        self.pkinit = None
+        kdc_pkinit = {}
+        if krb5_pkinit.plugin_available():
+            self.pkinit = krb5_pkinit.make_pki(os.path.join(self.workdir, 'pkinit'), REALM,
+                                               ['alice'])
+            kdc_pkinit = {'pkinit_identity': self.pkinit['kdc']['identity'],
+                          'pkinit_anchors': 'FILE:' + self.pkinit['ca']}
         previous = tempfile.tempdir
         tempfile.tempdir = self.workdir  # K5Realm makes its directory with mkdtemp()
         try:
@@ -133,7 +146,7 @@ class Krb5Service(Service):
                     'kdc_tcp_listen': '%s:$port0' % LOOPBACK,
                     'kadmind_listen': '%s:$port1' % LOOPBACK,
                     'kpasswd_listen': '%s:$port2' % LOOPBACK,
-                    'max_life': '1d', 'max_renewable_life': '7d'}}})
+                    'max_life': '1d', 'max_renewable_life': '7d', **kdc_pkinit}}})
         finally:
             tempfile.tempdir = previous
         self.dir = self.realm.tmpdir
@@ -157,6 +170,13 @@ class Krb5Service(Service):
         self.kadmin('ktadd -k %s -norandkey %s' % (self.keytabs['stale'], STALE_SERVICE))
         # New random keys (kvno 2) for the stale service: its keytab keeps kvno 1.
         self.kadmin('cpw -randkey %s' % STALE_SERVICE)
+        # carol's principal name is an enterprise name (its one component holds an '@'): a
+        # request with the enterprise name carol@hostsec.test (kinit -E) finds it.
+        self.kadmin('addprinc +requires_preauth -pw %s %s'
+                    % (ENTERPRISE['password'], ENTERPRISE['principal']))
+        if self.pkinit:
+            # Anonymous PKINIT needs the well-known anonymous principal.
+            self.kadmin('addprinc -randkey WELLKNOWN/ANONYMOUS')
         self.start_kdc()
         if self.with_kadmind:
             self.keytabs['admin'] = os.path.join(self.dir, 'admin.keytab')
@@ -286,6 +306,12 @@ class Krb5Service(Service):
             'krb5_service_principal': self.principal(SERVICE),
             'krb5_stale_service_principal': self.principal(STALE_SERVICE),
             **(self.kadmin_vars() if self.kadmind is not None else {}),
+            'krb5_enterprise': dict(ENTERPRISE),
+            # PKINIT files (null without the krb5-pkinit plugin): anchors and alice's identity.
+            'krb5_pkinit': ({'anchors': 'FILE:' + self.pkinit['ca'],
+                             'alice_identity': self.pkinit['alice']['identity'],
+                             'alice_key': self.pkinit['alice']['key']}
+                            if self.pkinit else None),
         }
 
     def kadmin_vars(self):

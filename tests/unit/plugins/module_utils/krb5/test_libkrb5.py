@@ -273,3 +273,124 @@ def test_a_nul_in_a_name_is_refused(call, code):
     """C would cut the name at the NUL and use another cache, keytab or principal."""
     error = _error(lambda: call(libkrb5.init_context()))
     assert isinstance(error, libkrb5.Krb5Error) and error.err_code == code
+
+
+def _init_creds(mod, kdc, target, **options):
+    """krb5_get_init_creds_password with options (what acquire._acquire_library does), stored
+    into ``target`` with a cache configuration entry."""
+    ctx = mod.init_context()
+    client = mod.parse_name_flags(ctx, options.pop('name', b'alice'), options.pop('flags', 0))
+    opt = mod.get_init_creds_opt_alloc(ctx)
+    for name in ('forwardable', 'proxiable', 'canonicalize', 'anonymous'):
+        if name in options:
+            getattr(mod, 'get_init_creds_opt_set_' + name)(opt, options[name])
+    for attr, value in options.get('pa', []):
+        mod.get_init_creds_opt_set_pa(ctx, opt, attr, value)
+    creds = mod.get_init_creds_password(ctx, client, opt, options.get('password'),
+                                        start_time=options.get('start_time', 0))
+    cache = mod.cc_resolve(ctx, target.encode())
+    mod.cc_initialize(ctx, cache, creds.client)
+    mod.cc_store_cred(ctx, cache, creds)
+    mod.cc_set_config(ctx, cache, None, b'hostsec_mgmt_request', b'{"name": "x"}')
+    return ctx, cache, creds
+
+
+@pytest.mark.parametrize('options', [
+    {'forwardable': True, 'proxiable': True},
+    {'forwardable': False, 'proxiable': False, 'canonicalize': True},
+    {'start_time': 3600},
+])
+def test_init_creds_with_options_are_the_same(kdc, tmp_path, options):
+    """The same request through the binding and pykrb5 gives the same client, server and flags
+    (F, P, and d/i for a postdated ticket); the configuration entry reads back the same and
+    klist sees the flags."""
+    results = {}
+    for mod in (libkrb5, pykrb5):
+        target = 'FILE:%s/%s' % (tmp_path, mod.__name__.rsplit('.', 1)[-1])
+        ctx, cache, creds = _init_creds(mod, kdc, target, password=b'alice-Kerb3ros-pw',
+                                        **dict(options))
+        flags = sorted(f.name for f in type(creds.ticket_flags) if f in creds.ticket_flags)
+        results[mod] = (creds.client.name, creds.server.name, flags,
+                        mod.cc_get_config(ctx, cache, None, b'hostsec_mgmt_request'))
+        ours = _creds(libkrb5, target)
+        assert ours == _creds(pykrb5, target)
+        servers = [c['server'] for c in ours['creds']]
+        assert servers == [b'krbtgt/HOSTSEC.TEST@HOSTSEC.TEST',
+                           b'krb5_ccache_conf_data/hostsec_mgmt_request@X-CACHECONF:'], servers
+    assert results[libkrb5] == results[pykrb5]
+    flags = results[libkrb5][2]
+    assert ('forwardable' in flags) == bool(options.get('forwardable'))
+    assert ('proxiable' in flags) == bool(options.get('proxiable'))
+    assert ('postdated' in flags and 'invalid' in flags) == bool(options.get('start_time'))
+    assert results[libkrb5][3] == b'{"name": "x"}'
+    missing = _error(lambda: libkrb5.cc_get_config(libkrb5.init_context(),
+                                                   libkrb5.cc_resolve(libkrb5.init_context(), b'FILE:/nonexistent/x'),
+                                                   None, b'k'))
+    assert isinstance(missing, libkrb5.Krb5Error)
+
+
+def test_enterprise_name_and_validation_are_the_same(kdc, tmp_path):
+    """KRB5_PRINCIPAL_PARSE_ENTERPRISE names the enterprise principal carol@hostsec.test; a
+    postdated ticket cannot be validated before its start (the same error code both ways)."""
+    from harness.services.krb5 import ENTERPRISE
+    for mod in (libkrb5, pykrb5):
+        ctx = mod.init_context()
+        name = mod.parse_name_flags(ctx, ENTERPRISE['name'].encode(), 4)
+        assert mod.unparse_name_flags(ctx, name) == ENTERPRISE['principal'].encode()
+        target = 'FILE:%s/ent-%s' % (tmp_path, mod.__name__.rsplit('.', 1)[-1])
+        ctx, cache, creds = _init_creds(mod, kdc, target, name=ENTERPRISE['name'].encode(),
+                                        flags=4, password=ENTERPRISE['password'].encode())
+        assert creds.client.name == ENTERPRISE['principal'].encode()
+    codes = []
+    for mod in (libkrb5, pykrb5):
+        target = 'FILE:%s/post-%s' % (tmp_path, mod.__name__.rsplit('.', 1)[-1])
+        ctx, cache, creds = _init_creds(mod, kdc, target, password=b'alice-Kerb3ros-pw',
+                                        start_time=3600)
+        client = mod.parse_name_flags(ctx, b'alice')
+        codes.append(_error(lambda: mod.get_validated_creds(ctx, client, cache)).err_code)
+    assert codes[0] == codes[1] == -1765328351  # KRB5KRB_AP_ERR_TKT_NYV
+
+
+def test_pkinit_through_the_binding(kdc, tmp_path):
+    """X509_user_identity/X509_anchors through krb5_get_init_creds_opt_set_pa (no password),
+    anonymous PKINIT too; the same client and flags as through pykrb5."""
+    if not kdc.pkinit:
+        pytest.skip('the krb5-pkinit plugin is not installed')
+    pa = [(b'X509_user_identity', kdc.pkinit['alice']['identity'].encode()),
+          (b'X509_anchors', ('FILE:' + kdc.pkinit['ca']).encode())]
+    seen = []
+    for mod in (libkrb5, pykrb5):
+        target = 'FILE:%s/pk-%s' % (tmp_path, mod.__name__.rsplit('.', 1)[-1])
+        creds = _init_creds(mod, kdc, target, pa=pa, forwardable=True)[2]
+        anon = _init_creds(mod, kdc, target + '-anon', name=b'WELLKNOWN/ANONYMOUS',
+                           anonymous=True, pa=pa[1:])[2]
+        seen.append((creds.client.name, int(creds.ticket_flags), anon.client.name,
+                     int(anon.ticket_flags)))
+    assert seen[0] == seen[1]
+    assert seen[0][0] == b'alice@HOSTSEC.TEST' and seen[0][2] == b'WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS'
+    assert seen[0][3] & int(libkrb5.TicketFlags.anonymous)
+
+
+def test_no_leak_over_many_init_creds_options(caches):
+    """Bounded, no KDC contact: 1000 rounds of krb5_get_init_creds_opt_alloc + setters + free
+    and cc_get_config of an entry that is not there; the peak RSS grows by less than 8 MiB."""
+    def round_trip():
+        ctx = libkrb5.init_context()
+        opt = libkrb5.get_init_creds_opt_alloc(ctx)
+        libkrb5.get_init_creds_opt_set_forwardable(opt, True)
+        libkrb5.get_init_creds_opt_set_proxiable(opt, False)
+        libkrb5.get_init_creds_opt_set_canonicalize(opt, True)
+        libkrb5.get_init_creds_opt_set_pa(ctx, opt, b'X509_anchors', b'FILE:/nonexistent.pem')
+        cache = libkrb5.cc_resolve(ctx, caches['plain'].encode())
+        with pytest.raises(libkrb5.Krb5Error):
+            libkrb5.cc_get_config(ctx, cache, None, b'hostsec_mgmt_request')
+    for _round in range(100):
+        round_trip()
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for _round in range(1000):
+        round_trip()
+    gc.collect()
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    print('peak RSS growth over 1000 init-creds-option rounds: %d KiB' % grown)
+    assert grown < 8 * 1024, 'peak RSS grew by %d KiB' % grown
