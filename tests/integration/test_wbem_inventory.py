@@ -11,6 +11,7 @@ play runs wbem_info on every reachable host of it, the password coming from grou
 
 import json
 import os
+import socket
 
 import pytest
 import yaml
@@ -241,3 +242,49 @@ def test_fleet_play_runs_wbem_info_on_every_reachable_host(cimoms, inventory_dir
     assert sorted(run.recap) == sorted(NAMES + ('127.0.0.1',)), run.explain()
     assert all(recap['failed'] == 0 and recap['ok'] == 2 for recap in run.recap.values())
     assert PASSWORD not in run.output
+
+
+@pytest.fixture()
+def silent_port():
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(('127.0.0.1', 0))
+    sock.listen(8)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+def test_bad_sources_are_refused_and_unreachable_endpoints_skipped(cimoms, inventory_dir,
+                                                                   silent_port):
+    """Three sources in one run: two endpoints with one name, an unknown endpoint option (each
+    refused with a clear message); and unreachable: skip, with a server that never answers
+    (a per-endpoint timeout) and a closed port, next to a good server."""
+    good = {'url': cimoms[0].https_url, 'name': 'good', 'ca_certs': cimoms[0].ca_file,
+            'username': cimoms[0].username, 'password': PASSWORD}
+    sources = {
+        'twice.wbem.yml': {'plugin': 'hostsec.mgmt.wbem', 'endpoints': [
+            'https://twin.invalid:5989', 'https://twin.invalid:15989']},
+        'unknown.wbem.yml': {'plugin': 'hostsec.mgmt.wbem', 'endpoints': [
+            {'url': 'https://x.invalid', 'passwd': 'x'}]},
+        'skip.wbem.yml': {'plugin': 'hostsec.mgmt.wbem', 'unreachable': 'skip', 'endpoints': [
+            good, {'url': 'https://127.0.0.1:%d' % silent_port, 'name': 'silent', 'timeout': 2},
+            {'url': 'https://127.0.0.1:%d' % free_port(), 'name': 'closed'}]},
+    }
+    argv = [paths.tool('ansible-inventory'), '--list']
+    for name, config in sources.items():
+        with open(inventory_dir / name, 'w') as handle:
+            yaml.safe_dump(config, handle)
+        argv += ['-i', str(inventory_dir / name)]
+    run = ansible.run_command(argv)
+    assert run.rc == 0, run.explain()
+    stderr = ' '.join(run.stderr.split())
+    assert 'the endpoints https://twin.invalid:5989 and https://twin.invalid:15989 both have ' \
+           'the inventory name twin.invalid' in stderr, run.explain()
+    assert 'unknown endpoint option(s) passwd in the endpoint https://x.invalid' in stderr
+    assert 'WBEM endpoint silent' in stderr and 'TIMEOUT' in stderr
+    assert 'WBEM endpoint closed' in stderr and 'ECONNREFUSED' in stderr
+    hostvars = json.loads(run.stdout)['_meta']['hostvars']
+    assert sorted(hostvars) == ['good'] and hostvars['good']['wbem_reachable'] is True
+    assert PASSWORD not in run.stdout + run.stderr
