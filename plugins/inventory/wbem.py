@@ -24,7 +24,8 @@ description:
     P(ansible.builtin.constructed#inventory); the results can be cached (O(cache)), so that a
     second run within O(cache_timeout) sends no request at all.
   - Uses the WBEM client of this collection (Python package C(lxml) needed on the controller).
-author: hostsec.mgmt contributors
+author:
+  - hostsec.mgmt developers (@hostsec)
 extends_documentation_fragment:
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
@@ -226,7 +227,6 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.hostsec.mgmt.plugins.module_utils.common.errors import HostsecError
-from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.convert import path_to_dict
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.http import parse_url
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.info import (
     gather_cimom, gather_registered_profiles)
