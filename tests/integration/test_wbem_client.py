@@ -784,7 +784,8 @@ def test_cim_error_access_denied(wbem):
         conn.ModifyInstance(changed, PropertyList=['ElementName'])
     msg = check_error(wbem, excinfo, wexc.CIMError, 'CIM_ERR_ACCESS_DENIED')
     assert excinfo.value.status_code == 2 and excinfo.value.status_description == 'quirk cim_error'
-    assert msg == 'CIMError: CIM_ERR_ACCESS_DENIED: quirk cim_error'
+    assert msg == ('CIMError: CIM_ERR_ACCESS_DENIED: ModifyInstance of root/cimv2:CIM_ComputerSystem.'
+                   'CreationClassName="CIM_ComputerSystem",Name="node02.example.org": quirk cim_error')
     assert conn.GetInstance(NODE02)['ElementName'] == before['ElementName']
 
 

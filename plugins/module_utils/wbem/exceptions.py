@@ -207,6 +207,15 @@ class CIMError(WBEMError):
     :ivar status_code_name: its name, e.g. ``CIM_ERR_NOT_FOUND`` (also ``error_name``).
     :ivar status_description: the server's DESCRIPTION, or the standard text of the code.
     :ivar instances: the CIM_Error instances the server sent, or ``None``.
+    :ivar operation: the operation that failed (``GetInstance``, ``InvokeMethod Stop``), once
+        the client has named it (:meth:`set_context`), else ``None``.
+    :ivar target: the object the operation was about, as text: an instance path
+        (``root/cimv2:CIM_Foo.Name="x"``), a class (``root/cimv2:CIM_Foo``), a qualifier
+        declaration (``root/cimv2:Key``) or ``namespace root/cimv2``; or ``None``.
+
+    Servers often say only ``The requested object could not be found``: the client names the
+    operation and its object in front of that, so the message reads
+    ``GetInstance of root/cimv2:CIM_Foo.Name="x": The requested object could not be found``.
     """
 
     def __init__(self, status_code, status_description=None, instances=None,
@@ -215,11 +224,24 @@ class CIMError(WBEMError):
         self.status_code_name = status_name(self.status_code)
         self.status_description = status_description
         self.instances = instances
+        self.operation = None
+        self.target = None
         text = status_description or STATUS_DESCRIPTIONS.get(
             self.status_code, 'Error code %s' % self.status_code)
+        self._text = text
         super(CIMError, self).__init__(
             text, error_name=self.status_code_name,
             details={'status_code': self.status_code}, request_data=request_data)
+
+    def set_context(self, operation, target=None):
+        """Name the failed operation and its object in the message (and in ``details`` as
+        ``operation`` and ``target``); returns the error."""
+        self.operation = operation
+        self.target = target
+        self.message = '%s: %s' % ('%s of %s' % (operation, target) if target else operation,
+                                   self._text)
+        self.details.update(operation=operation, target=target)
+        return self
 
 
 class WBEMValueError(InvalidInputError, ValueError):

@@ -259,6 +259,30 @@ def _gc_paused(method):
     return wrapper
 
 
+def _target_text(namespace, params):
+    """The object of an intrinsic operation, for error messages: the instance path, class or
+    qualifier declaration its parameters name (with the namespace), else the namespace."""
+    for name, value in params:
+        if value is None:
+            continue
+        if isinstance(value, (CIMInstanceName, CIMClassName)):
+            path = value.copy()
+            path.host = None
+            path.namespace = namespace
+            return path.to_wbem_uri(format='cimobject')
+        if isinstance(value, CIMInstance):  # NewInstance, ModifiedInstance
+            if value.path is not None:
+                return _target_text(namespace, [(name, value.path)])
+            return '%s:%s' % (namespace, value.classname)
+        if isinstance(value, CIMClass):  # NewClass, ModifiedClass
+            return '%s:%s' % (namespace, value.classname)
+        if isinstance(value, CIMQualifierDeclaration):
+            return '%s:%s' % (namespace, value.name)
+        if name == 'QualifierName':
+            return '%s:%s' % (namespace, value)
+    return 'namespace %s' % namespace
+
+
 def _expect(objects, types, what):
     for obj in objects:
         if not isinstance(obj, types):
@@ -532,29 +556,33 @@ class WBEMConnection(object):
         headers = [('CIMOperation', 'MethodCall'), ('CIMMethod', cimmethod_header(methodname)),
                    ('CIMObject', cimobject_header(namespace))]
         error = None
-        for event in self._exchange(body, headers, 'imethod', methodname,
-                                    ITEM_TAGS.get(methodname)):
-            kind = event[0]
-            if kind == 'error':
-                error = event[1]
-                error.request_data = body
-            elif error is not None:
-                continue
-            elif kind == 'item':
-                if not has_return_value:
-                    raise CIMXMLParseError('Unexpected IRETURNVALUE content in the response of '
-                                           '%s, which returns nothing' % methodname)
-                yield event
-            elif kind == 'param':
-                if not has_out_params:
-                    raise CIMXMLParseError('Unexpected PARAMVALUE %r in the response of %s, '
-                                           'which has no output parameters'
-                                           % (event[1], methodname))
-                yield event
-            else:
-                yield event
+        try:
+            for event in self._exchange(body, headers, 'imethod', methodname,
+                                        ITEM_TAGS.get(methodname)):
+                kind = event[0]
+                if kind == 'error':
+                    error = event[1]
+                    error.request_data = body
+                elif error is not None:
+                    continue
+                elif kind == 'item':
+                    if not has_return_value:
+                        raise CIMXMLParseError('Unexpected IRETURNVALUE content in the '
+                                               'response of %s, which returns nothing'
+                                               % methodname)
+                    yield event
+                elif kind == 'param':
+                    if not has_out_params:
+                        raise CIMXMLParseError('Unexpected PARAMVALUE %r in the response of %s, '
+                                               'which has no output parameters'
+                                               % (event[1], methodname))
+                    yield event
+                else:
+                    yield event
+        except CIMError as exc:  # a CIMStatusCode trailer
+            raise exc.set_context(methodname, _target_text(namespace, params))
         if error is not None:
-            raise error
+            raise error.set_context(methodname, _target_text(namespace, params))
 
     def _imethod_items(self, methodname, namespace, params, **kwargs):
         return [event[1] for event in self._imethod_events(methodname, namespace, params,
@@ -835,16 +863,20 @@ class WBEMConnection(object):
         error = None
         return_value = None
         out = NocaseDict()
-        for event in self._exchange(body, headers, 'method', MethodName):
-            if event[0] == 'error':
-                error = event[1]
-                error.request_data = body
-            elif event[0] == 'return':
-                return_value = _typed(event[2], event[1])
-            elif event[0] == 'param':
-                out[event[1]] = _typed(event[3], event[2])
+        operation = 'InvokeMethod %s' % MethodName
+        try:
+            for event in self._exchange(body, headers, 'method', MethodName):
+                if event[0] == 'error':
+                    error = event[1]
+                    error.request_data = body
+                elif event[0] == 'return':
+                    return_value = _typed(event[2], event[1])
+                elif event[0] == 'param':
+                    out[event[1]] = _typed(event[3], event[2])
+        except CIMError as exc:  # a CIMStatusCode trailer
+            raise exc.set_context(operation, target.to_wbem_uri(format='cimobject'))
         if error is not None:
-            raise error
+            raise error.set_context(operation, target.to_wbem_uri(format='cimobject'))
         return return_value, out
 
     @_gc_paused

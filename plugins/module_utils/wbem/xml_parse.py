@@ -655,7 +655,11 @@ class Converter(object):
                     _fail('Element QUALIFIER.DECLARATION has more than one SCOPE')
                 scopes = self.scope(child)
         value = self.unpack_value(elem, type_)
-        is_array = _bool_attr(elem, 'ISARRAY', False)
+        is_array = _bool_attr(elem, 'ISARRAY', None)
+        if is_array is None:
+            # Some brokers leave out ISARRAY (DSP0201: #IMPLIED) of an array declaration
+            # but send its default as VALUE.ARRAY: the value says what the flag would.
+            is_array = isinstance(value, list) or elem.get('ARRAYSIZE') is not None
         try:
             return CIMQualifierDeclaration(
                 elem.get('NAME'), type_, value, is_array=is_array,

@@ -860,6 +860,14 @@ def upper_parameter_qualifiers(result):
     return result
 
 
+_ISARRAY = re.compile(r'(<QUALIFIER\.DECLARATION\b[^>]*?)\s+ISARRAY="[^"]*"')
+
+
+def qualifier_no_isarray(text):
+    """Quirk ``qualifier_no_isarray``: QUALIFIER.DECLARATION elements without ISARRAY."""
+    return _ISARRAY.sub(r'\1', text)
+
+
 def internal_error(exc):
     """The CIMError a non-CIM exception of pywbem_mock becomes."""
     if isinstance(exc, (ValueError, TypeError)):

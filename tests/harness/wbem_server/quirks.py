@@ -74,6 +74,10 @@ Quirks (see :data:`QUIRKS`):
 ``upper_parameter_qualifiers``
     GetClass and EnumerateClasses return the qualifier names of method parameters in upper
     case (``IN``, ``OUT``), as some brokers do (CIM names are case-insensitive).
+``qualifier_no_isarray``
+    GetQualifier and EnumerateQualifiers return qualifier declarations without the ``ISARRAY``
+    attribute (DSP0201: #IMPLIED); an array declaration still has its default as VALUE.ARRAY,
+    as a broker seen in the field does.
 """
 
 import json
@@ -84,7 +88,7 @@ import threading
 QUIRKS = ('empty_ireturnvalue', 'omit_empty_ireturnvalue', 'single_namespace_element', 'compact_empty_elements',
           'no_pull', 'delay', 'reset', 'http_500', 'always_401', 'cim_error', 'raw_response', 'chunked', 'close',
           'readonly_indications', 'override_indication_keys', 'modify_drops_unlisted',
-          'ignore_writes', 'upper_parameter_qualifiers')
+          'ignore_writes', 'upper_parameter_qualifiers', 'qualifier_no_isarray')
 
 _FILTERS = ('operations', 'classes', 'times')
 

@@ -374,6 +374,10 @@ class CIMXMLHandler(BaseHTTPRequestHandler):
         if quirks.match('single_namespace_element', **match) is not None:
             entry['quirks'].append('single_namespace_element')
             text = cimxml.single_namespace_element(text)
+        if request.operation in ('GetQualifier', 'EnumerateQualifiers') and \
+                quirks.match('qualifier_no_isarray', **match) is not None:
+            entry['quirks'].append('qualifier_no_isarray')
+            text = cimxml.qualifier_no_isarray(text)
         if quirks.match('compact_empty_elements', **match) is not None:
             entry['quirks'].append('compact_empty_elements')
         else:

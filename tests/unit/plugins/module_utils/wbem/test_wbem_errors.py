@@ -16,7 +16,7 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.http import (
 from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.operations import WBEMConnection
 
 from wbem_helpers import (CannedServer, connection, enum_response, http_response,
-                          imethod_response)
+                          imethod_response, method_response)
 
 ERROR_BODY = imethod_response('GetInstance', '<ERROR CODE="6" DESCRIPTION="No such thing">'
                                              '<INSTANCE CLASSNAME="CIM_Error"><PROPERTY '
@@ -44,8 +44,70 @@ def test_cim_error():
         6, 'CIM_ERR_NOT_FOUND', 'CIM_ERR_NOT_FOUND')
     assert error.status_description == 'No such thing'
     assert error.instances[0]['Message'] == 'gone'
-    assert format_error(error) == 'CIMError: CIM_ERR_NOT_FOUND: No such thing'
+    assert format_error(error) == ('CIMError: CIM_ERR_NOT_FOUND: GetInstance of '
+                                   'root/cimv2:C.K="v": No such thing')
     assert error.to_dict()['status_code'] == 6
+    assert (error.operation, error.target) == ('GetInstance', 'root/cimv2:C.K="v"')
+
+
+def _failing(operation, code=6, description='The requested object could not be found'):
+    body = imethod_response(operation, '<ERROR CODE="%d" DESCRIPTION="%s"/>'
+                            % (code, description))
+    return connection(http_response(body))[0]
+
+
+def _cim_error_of(call):
+    with pytest.raises(exc.CIMError) as info:
+        call()
+    return info.value
+
+
+def test_every_cim_error_names_the_operation_and_its_object():
+    """A broker's bare 'The requested object could not be found' says nothing; the client
+    puts the operation and the instance path, class or qualifier it was about in front."""
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.cim_obj import (
+        CIMClass, CIMInstance, CIMQualifierDeclaration)
+    not_found = 'The requested object could not be found'
+    cases = [
+        (lambda c: c.GetInstance(CIMInstanceName('CIM_Foo', {'Name': 'x'},
+                                                 namespace='root/test')),
+         'GetInstance', 'GetInstance of root/test:CIM_Foo.Name="x"'),
+        (lambda c: c.DeleteInstance(PATH), 'DeleteInstance', 'DeleteInstance of root/cimv2:C.K="v"'),
+        (lambda c: c.GetClass('CIM_Bar', namespace='root/interop'), 'GetClass',
+         'GetClass of root/interop:CIM_Bar'),
+        (lambda c: c.DeleteClass('CIM_Bar'), 'DeleteClass', 'DeleteClass of root/cimv2:CIM_Bar'),
+        (lambda c: c.EnumerateInstances('CIM_Bar'), 'EnumerateInstances',
+         'EnumerateInstances of root/cimv2:CIM_Bar'),
+        (lambda c: c.GetQualifier('Levels'), 'GetQualifier', 'GetQualifier of root/cimv2:Levels'),
+        (lambda c: c.DeleteQualifier('Levels', namespace='root/x'), 'DeleteQualifier',
+         'DeleteQualifier of root/x:Levels'),
+        (lambda c: c.SetQualifier(CIMQualifierDeclaration('Levels', 'string')), 'SetQualifier',
+         'SetQualifier of root/cimv2:Levels'),
+        (lambda c: c.CreateClass(CIMClass('CIM_New')), 'CreateClass',
+         'CreateClass of root/cimv2:CIM_New'),
+        (lambda c: c.CreateInstance(CIMInstance('CIM_New')), 'CreateInstance',
+         'CreateInstance of root/cimv2:CIM_New'),
+        (lambda c: c.EnumerateQualifiers(), 'EnumerateQualifiers',
+         'EnumerateQualifiers of namespace root/cimv2'),
+    ]
+    for call, operation, prefix in cases:
+        error = _cim_error_of(lambda: call(_failing(operation)))
+        assert str(error) == '%s: %s' % (prefix, not_found), operation
+        assert format_error(error) == 'CIMError: CIM_ERR_NOT_FOUND: %s: %s' % (prefix, not_found)
+        assert error.error_name == 'CIM_ERR_NOT_FOUND' and error.status_code == 6
+        assert error.status_description == not_found
+        assert error.to_dict()['operation'] == error.operation == operation
+
+
+def test_cim_error_of_a_method_and_of_a_trailer_name_their_object():
+    body = method_response('Stop', '<ERROR CODE="17" DESCRIPTION="no"/>')
+    conn, _wire = connection(http_response(body))
+    error = _cim_error_of(lambda: conn.InvokeMethod('Stop', PATH))
+    assert str(error) == 'InvokeMethod Stop of root/cimv2:C.K="v": no'
+    conn, _wire = connection(http_response(enum_response(1), chunked=True, trailers={
+        'CIMStatusCode': '6', 'CIMStatusCodeDescription': 'gone'}))
+    error = _cim_error_of(lambda: conn.EnumerateInstances('T_Node', namespace='root/t'))
+    assert str(error) == 'EnumerateInstances of root/t:T_Node: gone'
 
 
 def test_cim_error_without_description():

@@ -239,3 +239,36 @@ def test_truncated_http_body_is_a_connection_error():
 
 def test_instance_xml_helper_is_valid():
     assert b'node7' in instance_xml(7).encode()
+
+
+def _qualifier_declaration(attrs, value):
+    body = imethod_response('GetQualifier', '<IRETURNVALUE><QUALIFIER.DECLARATION NAME="Q" '
+                            'TYPE="uint16"%s><SCOPE PROPERTY="true"/>%s'
+                            '</QUALIFIER.DECLARATION></IRETURNVALUE>' % (attrs, value))
+    items = [event[1] for event in parse(body, method='GetQualifier') if event[0] == 'item']
+    assert len(items) == 1
+    return items[0]
+
+
+def test_qualifier_declaration_without_isarray_but_with_an_array_value_is_an_array():
+    """A broker sent an array declaration without ISARRAY (DSP0201: #IMPLIED) but with its
+    default as VALUE.ARRAY: the value is unambiguous, so the declaration is an array."""
+    decl = _qualifier_declaration('', '<VALUE.ARRAY><VALUE>1</VALUE><VALUE>2</VALUE>'
+                                      '</VALUE.ARRAY>')
+    assert decl.is_array is True and decl.value == [1, 2] and decl.type == 'uint16'
+    empty = _qualifier_declaration('', '<VALUE.ARRAY></VALUE.ARRAY>')
+    assert empty.is_array is True and empty.value == []
+    sized = _qualifier_declaration(' ARRAYSIZE="3"', '')
+    assert sized.is_array is True and sized.array_size == 3
+
+
+def test_qualifier_declaration_without_isarray_and_a_scalar_or_no_value_is_scalar():
+    assert _qualifier_declaration('', '<VALUE>7</VALUE>').is_array is False
+    assert _qualifier_declaration('', '').is_array is False
+    assert _qualifier_declaration(' ISARRAY="true"', '').is_array is True
+
+
+def test_qualifier_declaration_that_contradicts_itself_is_refused():
+    with pytest.raises(CIMXMLParseError) as info:
+        _qualifier_declaration(' ISARRAY="false"', '<VALUE.ARRAY><VALUE>1</VALUE></VALUE.ARRAY>')
+    assert "'Q'" in str(info.value)
