@@ -84,6 +84,29 @@ def client_credential(params, authenticate):
     return credential
 
 
+def renewal_credential(path, fallback=False):
+    """The credential to renew with (``renew_with``), or ``None``.
+
+    With ``fallback`` (a passphrase is there to use instead) a missing, unreadable or expired
+    file gives ``None``; otherwise it raises :class:`CredentialFileError`.
+    """
+    if not path:
+        return None
+    try:
+        credential = read_credential_file(path)
+        if credential.remaining() <= 0:
+            raise CredentialFileError(
+                'the renewal credential %s has expired (%s); a proxy can only be renewed while '
+                'it is valid: retrieve a new one with the passphrase'
+                % (path, credential.describe()['not_after']),
+                error_name='RENEWAL_CREDENTIAL_EXPIRED')
+    except CredentialFileError:
+        if fallback:
+            return None
+        raise
+    return credential
+
+
 def client_from_params(params, authenticate='optional', credential=None):
     """A :class:`MyProxyClient` for the shared options in ``params``."""
     if not params.get('server'):

@@ -217,7 +217,8 @@ class MyProxyClient(object):
         """
         self._require_credential('PUT')
         signer = signer or self.credential
-        protocol.check_passphrase('passphrase', passphrase)
+        if passphrase:  # empty: a credential without a passphrase (myproxy-init -n)
+            protocol.check_passphrase('passphrase', passphrase)
         request = protocol.build_request(
             protocol.PUT, username, passphrase, max_proxy_lifetime, retrievers=retrievers,
             renewers=renewers, credname=credname, description=description,
@@ -242,10 +243,14 @@ class MyProxyClient(object):
         """STORE: upload an end-entity credential (certificate, chain and private key).
 
         The key is sent encrypted with ``key_passphrase``, which is then the passphrase for
-        retrieving proxies from it (the server decrypts it with the GET passphrase).
+        retrieving proxies from it (the server decrypts it with the GET passphrase). An empty
+        ``key_passphrase`` stores the key unencrypted: a credential without a passphrase,
+        retrievable only by renewal or by trusted retrievers (``myproxy-store`` of an
+        unencrypted key, ``myproxy-init -n``).
         """
         self._require_credential('STORE')
-        protocol.check_passphrase('passphrase', key_passphrase)
+        if key_passphrase:
+            protocol.check_passphrase('passphrase', key_passphrase)
         if credential.key is None:
             raise CredentialFileError('the credential to store has no private key',
                                       error_name='CORRUPT_CREDENTIAL')
