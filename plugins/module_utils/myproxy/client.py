@@ -87,7 +87,8 @@ class MyProxyClient(object):
             methods = ', '.join(response.authorization_methods()) or 'unknown'
             raise MyProxyAuthorizationError(
                 'the server asks for additional authentication (%s), which this client does '
-                'not support (credential renewal and SASL are not implemented)' % methods,
+                'not support here (SASL is not implemented; renewal needs renew_with)'
+                % methods,
                 error_name='AUTHORIZATION_CHALLENGE', details={'methods': methods})
         return response
 
