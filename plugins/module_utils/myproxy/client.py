@@ -103,13 +103,14 @@ class MyProxyClient(object):
             if response.response_type == protocol.RESPONSE_OK:
                 return response
             challenges = response.authorization_challenges()
-            if 'X509_certificate' not in challenges:
+            challenge = challenges.get('X509_certificate', challenges.get('X509_CERTIFICATE'))
+            if challenge is None:
                 methods = ', '.join(sorted(challenges)) or 'unknown'
                 raise MyProxyAuthorizationError(
                     'the server did not offer renewal (X509_certificate authorization) to %s '
                     'for %s; it asks for %s' % (client, username, methods),
                     error_name='RENEWAL_REFUSED', details={'methods': methods})
-            connection.send(mproxy.renewal_reply(renewal, challenges['X509_certificate'], digest))
+            connection.send(mproxy.renewal_reply(renewal, challenge, digest))
             response = protocol.parse_response(connection.read_message())
             if response.response_type == protocol.RESPONSE_ERROR:
                 raise server_error(response.errors)
