@@ -93,7 +93,11 @@ options:
       - Renew instead of giving a passphrase, as C(myproxy-logon -a) does - the path of a
         credential file (proxy, key and chain, as written by this module) of the identity the
         stored credential belongs to, usually the proxy about to expire. Set it to the same
-        path as O(dest) to renew the proxy in O(dest) with itself.
+        path as O(dest) to renew the proxy in O(dest) with itself; then the file is only used
+        when it is one O(dest) could be kept as but for its lifetime or identity (a regular
+        file of O(owner) that only the owner can read, with a chain that verifies against
+        O(ca_dir)) - a link or a foreign file at O(dest) never renews (error name
+        V(RENEWAL_CREDENTIAL_UNUSABLE)).
       - The server sends a challenge that is signed with the key of this credential; no
         passphrase is sent. The connection authenticates with O(client_proxy) or
         O(client_cert) when set (a service renewing a user's proxy with its own identity),
@@ -108,8 +112,9 @@ options:
         refused renewal fails with error name V(RENEWAL_REFUSED), the server's error text and
         these conditions; O(dest) is left as it was.
       - When O(passphrase) is also given, it is used instead when the renewal credential is
-        missing, unreadable or expired (the first retrieval); otherwise that fails with error
-        name V(RENEWAL_CREDENTIAL_EXPIRED) or the error of reading the file.
+        missing, unreadable, unusable or expired (the first retrieval); otherwise that fails
+        with error name V(RENEWAL_CREDENTIAL_EXPIRED), V(RENEWAL_CREDENTIAL_UNUSABLE) or the
+        error of reading the file.
       - Whether a new credential is needed at all is decided as without this option - a
         valid O(dest) with more than O(min_lifetime) left is kept and the server is not
         contacted.
@@ -462,7 +467,10 @@ def main():
                                             'not_after': '(retrieved)'}}
             module.exit_json(**result)
 
-        renewal = renewal_credential(params['renew_with'], fallback=bool(params['passphrase']))
+        renew_dest = bool(params['renew_with']) and \
+            os.path.abspath(params['renew_with']) == os.path.abspath(dest)
+        renewal = renewal_credential(params['renew_with'], fallback=bool(params['passphrase']),
+                                     dest_state=state if renew_dest else None)
         client = client_from_params(params, 'optional', credential=(
             client_credential(params, 'optional') or renewal) if renewal else None)
         if not params['passphrase'] and client.credential is None:

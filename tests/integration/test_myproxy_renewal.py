@@ -174,6 +174,33 @@ PLAYBOOK = r'''
       register: expired
       ignore_errors: true
 
+    - name: A link at dest is never used to renew (nor followed)
+      hostsec.mgmt.myproxy_logon:
+        username: renew-alice
+        dest: "{{ scratch }}/link.pem"
+        renew_with: "{{ scratch }}/link.pem"
+        client_cert: "{{ bob.cert }}"
+        client_key: "{{ bob.key_plain }}"
+      register: via_link
+      ignore_errors: true
+
+    - name: The myproxy_client role renews with myproxy_client_renew_with
+      ansible.builtin.include_role:
+        name: hostsec.mgmt.myproxy_client
+      vars:
+        myproxy_client_server: "{{ myproxy_server }}"
+        myproxy_client_port: "{{ myproxy_port }}"
+        myproxy_client_ca_dir: "{{ myproxy_ca_dir }}"
+        myproxy_client_install_packages: false
+        myproxy_client_trustroots: false
+        myproxy_client_username: renew-alice
+        myproxy_client_proxy_path: "{{ scratch }}/role.pem"
+        myproxy_client_renew_with: "{{ scratch }}/role.pem"
+        myproxy_client_cert: "{{ bob.cert }}"
+        myproxy_client_key: "{{ bob.key_plain }}"
+        myproxy_client_lifetime: 6h
+        myproxy_client_renew_below: 1h
+
     - name: Results
       ansible.builtin.assert:
         that:
@@ -200,6 +227,10 @@ PLAYBOOK = r'''
           - self_renewed is changed and self_renewed.renewed
           - self_renewed.identity == alice.subject
           - expired is failed and expired.error.name == 'RENEWAL_CREDENTIAL_EXPIRED'
+          - via_link is failed and via_link.error.name == 'RENEWAL_CREDENTIAL_UNUSABLE'
+          - via_link.error.reason == 'symlink'
+          - myproxy_client_proxy is changed and myproxy_client_proxy.renewed
+          - myproxy_client_proxy.identity == alice.subject
 '''
 
 
@@ -208,9 +239,12 @@ def test_renewal(myproxy, tmp_path):
     scratch.mkdir()
     alice = myproxy.users['alice']
     # Expiring proxies of alice (30 minutes left, below the default min_lifetime of 1 hour).
-    for name in ('bob-renews', 'carol-refused', 'carol-default', 'bob-default', 'self'):
+    for name in ('bob-renews', 'carol-refused', 'carol-default', 'bob-default', 'self', 'role'):
         _proxy(alice, str(scratch / ('%s.pem' % name)), 1800)
     _proxy(alice, str(scratch / 'expired.pem'), 1800, expired=True)
+    _proxy(alice, str(scratch / 'victim.pem'), 1800)
+    os.symlink(str(scratch / 'victim.pem'), str(scratch / 'link.pem'))
+    victim_before = _digest(str(scratch / 'victim.pem'))
     refused_before = _digest(str(scratch / 'carol-refused.pem'))
     playbook = tmp_path / 'renewal.yml'
     playbook.write_text(PLAYBOOK)
@@ -223,6 +257,9 @@ def test_renewal(myproxy, tmp_path):
     # A refused renewal leaves the file as it was (content and mode).
     assert _digest(str(scratch / 'carol-refused.pem')) == refused_before
     assert os.stat(str(scratch / 'carol-refused.pem')).st_mode & 0o777 == 0o600
+    # The link was neither followed nor replaced.
+    assert os.path.islink(str(scratch / 'link.pem'))
+    assert _digest(str(scratch / 'victim.pem')) == victim_before
     # The C client renews with the proxy myproxy_logon renewed (stored by myproxy_credential).
     out = str(scratch / 'c-renewed.pem')
     proc = subprocess.run(['myproxy-logon', '-a', str(scratch / 'bob-renews.pem'),
