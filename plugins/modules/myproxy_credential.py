@@ -66,7 +66,7 @@ options:
         it. Required with O(state=present). At least 6 characters; the server's passphrase
         policy may require more. Never returned or logged.
       - With O(new_passphrase), the current passphrase.
-      - The empty string V('') stores a credential without a passphrase (C(myproxy-init -n)):
+      - The empty string V('') stores a credential without a passphrase (C(myproxy-init -n));
         no client can retrieve proxies from it with a passphrase; only renewal (O(renewers),
         M(hostsec.mgmt.myproxy_logon) with
         O(hostsec.mgmt.myproxy_logon#module:renew_with)) and O(trusted_retrievers) get
