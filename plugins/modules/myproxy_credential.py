@@ -66,6 +66,14 @@ options:
         it. Required with O(state=present). At least 6 characters; the server's passphrase
         policy may require more. Never returned or logged.
       - With O(new_passphrase), the current passphrase.
+      - The empty string V('') stores a credential without a passphrase (C(myproxy-init -n));
+        no client can retrieve proxies from it with a passphrase; only renewal (O(renewers),
+        M(hostsec.mgmt.myproxy_logon) with
+        O(hostsec.mgmt.myproxy_logon#module:renew_with)) and O(trusted_retrievers) get
+        proxies from it. The server keeps the private key unencrypted then. Whether a stored
+        credential has a passphrase cannot be seen from the server, so a stored credential is
+        not uploaded again only to remove its passphrase, and O(max_proxy_lifetime) is not
+        compared either (version 1.1.0 and later).
       - If not set, E(HOSTSEC_MYPROXY_PASSPHRASE) is used (an empty variable counts as unset).
     type: str
   new_passphrase:
@@ -125,6 +133,10 @@ options:
   renewers:
     description:
       - The credential's renewer policy (DN expression of clients that may renew a proxy).
+      - Renewal (M(hostsec.mgmt.myproxy_logon) with
+        O(hostsec.mgmt.myproxy_logon#module:renew_with), C(myproxy-logon -a)) also needs
+        a credential stored without a passphrase (O(passphrase=''), C(myproxy-init -n -R)) and
+        the server's C(authorized_renewers) policy to match the renewing client.
     type: str
   key_retrievers:
     description:
@@ -332,7 +344,11 @@ def main():
         max_proxy_lifetime = parse_duration(params['max_proxy_lifetime'], 'max_proxy_lifetime')
         if params['method'] == 'put' and min_lifetime >= lifetime:
             raise MyProxyInputError('min_lifetime must be shorter than lifetime')
-        if params['state'] == 'present':
+        if params['state'] == 'present' and params['passphrase'] == '':
+            # A credential without a passphrase: only renewal or trusted retrievers get it.
+            if params['new_passphrase']:
+                raise MyProxyInputError('new_passphrase cannot be used with an empty passphrase')
+        elif params['state'] == 'present':
             protocol.check_value('passphrase', params['passphrase'])
             if params['new_passphrase']:
                 protocol.check_passphrase('new_passphrase', params['new_passphrase'])
@@ -377,7 +393,7 @@ def main():
         plan = dict(local_end=local_end, min_lifetime=min_lifetime, owner=owner)
         upload, reason = plan_upload(stored, wanted, params['method'], **plan)
         probe = None
-        if not upload:
+        if not upload and params['passphrase'] != '':
             # What INFO does not show: the passphrase in effect and max_proxy_lifetime.
             probe = probe_stored(client, username, credname, params['passphrase'],
                                  params['new_passphrase'], max_proxy_lifetime, stored)

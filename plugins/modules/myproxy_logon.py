@@ -88,6 +88,38 @@ options:
       - A credential of another identity in O(dest) is replaced, and a retrieved credential of
         another identity makes the task fail without writing it.
     type: str
+  renew_with:
+    description:
+      - Renew instead of giving a passphrase, as C(myproxy-logon -a) does - the path of a
+        credential file (proxy, key and chain, as written by this module) of the identity the
+        stored credential belongs to, usually the proxy about to expire. Set it to the same
+        path as O(dest) to renew the proxy in O(dest) with itself; then the file is only used
+        when it is one O(dest) could be kept as but for its lifetime or identity (a regular
+        file of O(owner) that only the owner can read, with a chain that verifies against
+        O(ca_dir)) - a link or a foreign file at O(dest) never renews (error name
+        V(RENEWAL_CREDENTIAL_UNUSABLE)).
+      - The server sends a challenge that is signed with the key of this credential; no
+        passphrase is sent. The connection authenticates with O(client_proxy) or
+        O(client_cert) when set (a service renewing a user's proxy with its own identity),
+        else with this credential itself.
+      - The server must allow it - its C(authorized_renewers) policy and the stored
+        credential's renewers policy (see O(hostsec.mgmt.myproxy_credential#module:renewers);
+        the server's C(default_renewers) when the credential has none) must match the
+        identity of the connection, renewing with the credential's own identity needs
+        C(allow_self_authorization true) in the server configuration, and the stored
+        credential must have no passphrase
+        (O(hostsec.mgmt.myproxy_credential#module:passphrase=''), C(myproxy-init -n)). A
+        refused renewal fails with error name V(RENEWAL_REFUSED), the server's error text and
+        these conditions; O(dest) is left as it was.
+      - When O(passphrase) is also given, it is used instead when the renewal credential is
+        missing, unreadable, unusable or expired (the first retrieval); otherwise that fails
+        with error name V(RENEWAL_CREDENTIAL_EXPIRED), V(RENEWAL_CREDENTIAL_UNUSABLE) or the
+        error of reading the file.
+      - Whether a new credential is needed at all is decided as without this option - a
+        valid O(dest) with more than O(min_lifetime) left is kept and the server is not
+        contacted.
+    type: path
+    version_added: 1.1.0
   force:
     description:
       - Retrieve a new credential even when the one in O(dest) is still good.
@@ -177,6 +209,23 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ proxy.identity }} until {{ proxy.not_after }}"
 
+- name: Renew the proxy of a service with itself before it expires (no passphrase)
+  hostsec.mgmt.myproxy_logon:
+    server: myproxy.example.org
+    username: ingest-robot
+    dest: /var/lib/ingest/proxy.pem
+    renew_with: /var/lib/ingest/proxy.pem
+    min_lifetime: 4h
+
+- name: A portal renews a user's proxy with its own host certificate
+  hostsec.mgmt.myproxy_logon:
+    server: myproxy.example.org
+    username: alice
+    dest: /var/lib/portal/alice.pem
+    renew_with: /var/lib/portal/alice.pem
+    client_cert: /etc/grid-security/portal/hostcert.pem
+    client_key: /etc/grid-security/portal/hostkey.pem
+
 - name: Remove the proxy file of a retired service (the stored credential stays on the server)
   hostsec.mgmt.myproxy_logon:
     state: absent
@@ -209,6 +258,14 @@ retrieved:
   returned: always
   type: bool
   sample: true
+renewed:
+  description:
+    - Whether the credential was retrieved by renewal with O(renew_with) rather than with a
+      passphrase (always V(false) in check mode).
+  returned: always
+  type: bool
+  sample: false
+  version_added: 1.1.0
 server:
   description: The server (C(host:port)) the credential came from; V(null) when none was contacted.
   returned: always
@@ -308,7 +365,8 @@ from ansible_collections.hostsec.mgmt.plugins.module_utils.common.files import (
     check_destination, ensure_file, write_atomic)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy import deps
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
-    ca_dir, client_from_module, myproxy_argument_spec, parse_duration)
+    ca_dir, client_credential, client_from_params, myproxy_argument_spec, parse_duration,
+    renewal_credential)
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.credentials import default_proxy_path
 from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.errors import (
     MyProxyInputError, MyProxyServerError)
@@ -340,6 +398,7 @@ def main():
         min_lifetime=dict(type='raw', default='1h'),
         identity=dict(type='str'),
         force=dict(type='bool', default=False),
+        renew_with=dict(type='path'),
         trust_roots=dict(type='bool', default=False),
         key_type=dict(type='str', choices=list(mx509.KEY_TYPES), default='rsa'),
         key_size=dict(type='int', default=2048),
@@ -349,7 +408,7 @@ def main():
                            add_file_common_args=True,
                            required_if=[('state', 'present', ('username',))])
     params = module.params
-    result = {'changed': False, 'retrieved': False, 'server': None}
+    result = {'changed': False, 'retrieved': False, 'renewed': False, 'server': None}
     if params['state'] == 'absent':
         with fail_on_error(module, **result):
             result.update(remove_proxy(params['dest'] or default_proxy_path(), module.check_mode,
@@ -408,15 +467,22 @@ def main():
                                             'not_after': '(retrieved)'}}
             module.exit_json(**result)
 
-        client = client_from_module(module, authenticate='optional')
+        renew_dest = bool(params['renew_with']) and \
+            os.path.abspath(params['renew_with']) == os.path.abspath(dest)
+        renewal = renewal_credential(params['renew_with'], fallback=bool(params['passphrase']),
+                                     dest_state=state if renew_dest else None)
+        client = client_from_params(params, 'optional', credential=(
+            client_credential(params, 'optional') or renewal) if renewal else None)
         if not params['passphrase'] and client.credential is None:
             raise MyProxyInputError('passphrase is required unless a client credential '
-                                    '(client_proxy or client_cert) is used')
+                                    '(client_proxy or client_cert) or renew_with is used')
         credential, roots = client.get(
             params['username'], params['passphrase'] or '', lifetime=lifetime,
             credname=params['credname'], key_type=params['key_type'],
-            key_size=params['key_size'], want_trustroots=params['trust_roots'])
+            key_size=params['key_size'], want_trustroots=params['trust_roots'],
+            renewal=renewal)
         result['server'] = client.last_server
+        result['renewed'] = renewal is not None
         facts = credential.describe()
         if params['identity'] and not mx509.dn_equal(facts['identity'], params['identity']):
             raise MyProxyServerError(

@@ -21,7 +21,7 @@ from ansible.module_utils.basic import env_fallback
 from ..common.duration import parse_duration as _parse_duration
 from ..common.env import env_fallback_nonempty_spec
 from .client import MyProxyClient
-from .credentials import default_cert_dir, read_credential_file
+from .credentials import Credential, default_cert_dir, read_credential_file
 from .errors import CredentialFileError, MyProxyInputError
 from . import transport
 
@@ -81,6 +81,55 @@ def client_credential(params, authenticate):
         if authenticate == 'required':
             raise
         return None
+    return credential
+
+
+# What inspect_proxy_file found in dest that still lets it renew itself (the server checks
+# the rest); any other reason means the file is not used at all.
+RENEWABLE_REASONS = ('valid', 'expiring', 'identity_mismatch', 'expired')
+
+
+def renewal_credential(path, fallback=False, dest_state=None):
+    """The credential to renew with (``renew_with``), or ``None``.
+
+    ``dest_state`` is the :func:`~.manage.inspect_proxy_file` result of ``dest`` when
+    ``path`` is ``dest`` itself: then the content read there (without following a link) is
+    used, and only from a file of its own that only its owner can read, with a chain that
+    verifies - a link, a foreign or exposed file at ``dest`` never renews.
+
+    With ``fallback`` (a passphrase is there to use instead) a missing, unusable or expired
+    file gives ``None``; otherwise it raises :class:`CredentialFileError`.
+    """
+    if not path:
+        return None
+    try:
+        if dest_state is not None:
+            facts = dest_state['credential']
+            if facts and facts['remaining'] <= 0 and not dest_state['file']['problem']:
+                # Checked first: an expired chain also fails verification ('untrusted').
+                raise CredentialFileError(
+                    'the renewal credential %s has expired (%s); a proxy can only be renewed '
+                    'while it is valid: retrieve a new one with the passphrase'
+                    % (path, facts['not_after']), error_name='RENEWAL_CREDENTIAL_EXPIRED')
+            if dest_state['reason'] not in RENEWABLE_REASONS:
+                raise CredentialFileError(
+                    'renew_with is dest, and %s cannot renew (%s): %s'
+                    % (path, dest_state['reason'], dest_state['error'] or 'no usable credential'),
+                    error_name='RENEWAL_CREDENTIAL_UNUSABLE',
+                    details={'reason': dest_state['reason']})
+            credential = Credential.from_pem(dest_state['content'], source=path)
+        else:
+            credential = read_credential_file(path)
+        if credential.remaining() <= 0:
+            raise CredentialFileError(
+                'the renewal credential %s has expired (%s); a proxy can only be renewed while '
+                'it is valid: retrieve a new one with the passphrase'
+                % (path, credential.describe()['not_after']),
+                error_name='RENEWAL_CREDENTIAL_EXPIRED')
+    except CredentialFileError:
+        if fallback:
+            return None
+        raise
     return credential
 
 

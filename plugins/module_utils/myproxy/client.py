@@ -19,8 +19,8 @@ download an end-entity credential, GET_TRUSTROOTS (7).
 
 from .credentials import Credential
 from .errors import (CredentialFileError, MyProxyAuthorizationError, MyProxyConnectionError,
-                     MyProxyCredentialNotFoundError,
-                     MyProxyInputError, MyProxyProtocolError, server_error)
+                     MyProxyCredentialNotFoundError, MyProxyInputError, MyProxyProtocolError,
+                     MyProxyServerError, server_error)
 from . import protocol
 from . import proxy as mproxy
 from . import transport
@@ -87,9 +87,52 @@ class MyProxyClient(object):
             methods = ', '.join(response.authorization_methods()) or 'unknown'
             raise MyProxyAuthorizationError(
                 'the server asks for additional authentication (%s), which this client does '
-                'not support (credential renewal and SASL are not implemented)' % methods,
+                'not support here (SASL is not implemented; renewal needs renew_with)'
+                % methods,
                 error_name='AUTHORIZATION_CHALLENGE', details={'methods': methods})
         return response
+
+    def _renew(self, connection, request, renewal, username, digest):
+        """Send a GET request and answer the server's renewal challenge with ``renewal``."""
+        connection.send(request)
+        client = mx509.oneline(self.credential.cert.subject)
+        try:
+            response = protocol.parse_response(connection.read_message())
+            if response.response_type == protocol.RESPONSE_ERROR:
+                raise server_error(response.errors)
+            if response.response_type == protocol.RESPONSE_OK:
+                return response
+            challenges = response.authorization_challenges()
+            challenge = challenges.get('X509_certificate', challenges.get('X509_CERTIFICATE'))
+            if challenge is None:
+                methods = ', '.join(sorted(challenges)) or 'unknown'
+                raise MyProxyAuthorizationError(
+                    'the server did not offer renewal (X509_certificate authorization) to %s '
+                    'for %s; it asks for %s' % (client, username, methods),
+                    error_name='RENEWAL_REFUSED', details={'methods': methods})
+            connection.send(mproxy.renewal_reply(renewal, challenge, digest))
+            response = protocol.parse_response(connection.read_message())
+            if response.response_type == protocol.RESPONSE_ERROR:
+                raise server_error(response.errors)
+            if response.response_type != protocol.RESPONSE_OK:
+                raise MyProxyProtocolError('the server sent another authorization challenge '
+                                           'after the renewal answer',
+                                           error_name='UNEXPECTED_REPLY')
+            return response
+        except MyProxyServerError as exc:
+            if isinstance(exc, MyProxyCredentialNotFoundError):
+                raise
+            text = exc.details.get('server_error', str(exc)) if exc.details else str(exc)
+            raise MyProxyAuthorizationError(
+                'the server refused to renew the credential of %s for %s (server error: %s). '
+                'Renewal needs the client identity %s to match the server\'s '
+                'authorized_renewers policy and the credential\'s renewers policy (the '
+                'server\'s default_renewers when the credential has none), a stored credential '
+                'without a passphrase, and a renewal credential (renew_with) of the identity '
+                'the credential was stored for' % (username, client, text, client),
+                error_name='RENEWAL_REFUSED',
+                details={'server_error': text, 'client': client,
+                         'renewal_identity': renewal.identity})
 
     def _require_credential(self, command):
         if self.credential is None or self.credential.key is None:
@@ -99,20 +142,50 @@ class MyProxyClient(object):
     # ------------------------------------------------------------------ commands
 
     def get(self, username, passphrase, lifetime=12 * 3600, credname=None, key=None,
-            key_type='rsa', key_size=2048, want_trustroots=False):
+            key_type='rsa', key_size=2048, want_trustroots=False, renewal=None):
         """GET: retrieve a proxy credential.
 
         The key pair is made here (or ``key`` is used) and only a certificate request leaves
         this host. Returns ``(Credential, trust roots dict or None)``.
+
+        With ``renewal`` (a :class:`Credential` with its key, usually a proxy about to expire)
+        this is a renewal, ``myproxy-logon -a``: no passphrase is sent, and the server's
+        ``X509_certificate`` challenge is answered with a signature made with that
+        credential. The connection itself authenticates with the client credential, which
+        the server's ``authorized_renewers`` and the credential's ``renewers`` policy (or
+        ``default_renewers``) must allow.
         """
+        if renewal is not None:
+            if renewal.key is None:
+                raise MyProxyInputError('renewal needs the credential being renewed with its key')
+            if self.credential is None:
+                raise MyProxyInputError('renewal needs a client credential to authenticate with')
+            passphrase = ''
         protocol.check_value('passphrase', passphrase, allow_empty=self.credential is not None)
         key = key or mx509.generate_key(key_type, key_size)
         request_der = mproxy.certificate_request(key)
         request = protocol.build_request(protocol.GET, username, passphrase, lifetime,
                                          credname=credname, want_trustroots=want_trustroots)
         secrets = [passphrase]
+        digests = list(mproxy.RENEWAL_DIGESTS)
+        while True:
+            try:
+                return self._get(username, request, request_der, key, secrets, want_trustroots,
+                                 renewal, digests[0])
+            except MyProxyAuthorizationError as exc:
+                # A server verifying with another digest says "bad signature": try the next.
+                if renewal is None or len(digests) == 1 or \
+                        'signature' not in exc.details.get('server_error', '').lower():
+                    raise
+                digests.pop(0)
+
+    def _get(self, username, request, request_der, key, secrets, want_trustroots, renewal,
+             digest):
         with self.connect() as connection:
-            response = self._exchange(connection, request, secrets)
+            if renewal is not None:
+                response = self._renew(connection, request, renewal, username, digest)
+            else:
+                response = self._exchange(connection, request, secrets)
             roots = protocol.parse_trustroots(response) if want_trustroots else None
             connection.send(request_der)
             if connection.peek_is_message():
@@ -146,7 +219,8 @@ class MyProxyClient(object):
         """
         self._require_credential('PUT')
         signer = signer or self.credential
-        protocol.check_passphrase('passphrase', passphrase)
+        if passphrase:  # empty: a credential without a passphrase (myproxy-init -n)
+            protocol.check_passphrase('passphrase', passphrase)
         request = protocol.build_request(
             protocol.PUT, username, passphrase, max_proxy_lifetime, retrievers=retrievers,
             renewers=renewers, credname=credname, description=description,
@@ -171,10 +245,14 @@ class MyProxyClient(object):
         """STORE: upload an end-entity credential (certificate, chain and private key).
 
         The key is sent encrypted with ``key_passphrase``, which is then the passphrase for
-        retrieving proxies from it (the server decrypts it with the GET passphrase).
+        retrieving proxies from it (the server decrypts it with the GET passphrase). An empty
+        ``key_passphrase`` stores the key unencrypted: a credential without a passphrase,
+        retrievable only by renewal or by trusted retrievers (``myproxy-store`` of an
+        unencrypted key, ``myproxy-init -n``).
         """
         self._require_credential('STORE')
-        protocol.check_passphrase('passphrase', key_passphrase)
+        if key_passphrase:
+            protocol.check_passphrase('passphrase', key_passphrase)
         if credential.key is None:
             raise CredentialFileError('the credential to store has no private key',
                                       error_name='CORRUPT_CREDENTIAL')

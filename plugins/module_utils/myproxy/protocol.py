@@ -136,6 +136,17 @@ class Response(object):
     def ok(self):
         return self.response_type == RESPONSE_OK
 
+    def authorization_challenges(self):
+        """``{method name: challenge}`` of an AUTHORIZATION response
+        (``AUTHORIZATION_DATA=<method>:<data>`` lines)."""
+        challenges = {}
+        for value in self.fields.get('AUTHORIZATION_DATA', '').split('\n'):
+            method, _sep, data = value.partition(':')
+            method = method.strip()
+            if method:
+                challenges[AUTHORIZATION_METHODS.get(method, method)] = data
+        return challenges
+
     def authorization_methods(self):
         """Names of the methods an AUTHORIZATION response offers."""
         methods = []

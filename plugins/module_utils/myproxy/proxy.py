@@ -10,16 +10,27 @@ signs an RFC 3820 proxy certificate for it with the user's credential and answer
 byte holding the number of certificates, then the new proxy, the signing certificate and the
 rest of the signer's chain, all DER (the layout of ``ssl_proxy_delegation_sign`` in the MyProxy
 sources).
+
+Renewal (GET without a passphrase, ``myproxy-logon -a``): the server answers the request with
+an authorization challenge (``AUTHORIZATION_DATA=X509_certificate:<random hex>``); the client
+proves it holds the credential being renewed by answering with :func:`renewal_reply` - the
+method number (4 bytes, the first one significant, as the C client sends it), then the
+signature length (4 bytes, big-endian), the signature of the challenge made with the key of
+the renewing credential (SHA-1 for MyProxy 6.2 servers, SHA-256 for later ones: see
+:data:`RENEWAL_DIGESTS`), and its certificate chain (count byte, then DER certificates;
+``auth_cert_create_client_data`` in myproxy_authorization.c).
 """
 
 import datetime
 import secrets
+import struct
 
 from .errors import CredentialFileError, MyProxyInputError, MyProxyProtocolError
 from . import x509 as mx509
 
 try:
     from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from cryptography.x509.oid import NameOID
 except ImportError:  # reported by deps.CRYPTOGRAPHY
     pass
@@ -101,6 +112,39 @@ def delegation_reply(proxy_cert, issuer_cert, issuer_chain):
     if len(certs) > 255:
         raise MyProxyInputError('the certificate chain is too long to delegate')
     return bytes([len(certs)]) + b''.join(mx509.cert_to_der(cert) for cert in certs)
+
+
+# The authorization method numbers of myproxy_authorization.h (author_method_t).
+AUTHORIZE_CERT = 2
+
+
+# The digests servers verify the renewal signature with: SHA-1 up to MyProxy 6.2 (Debian and
+# EPEL packages), SHA-256 in later sources; the client tries them in this order.
+RENEWAL_DIGESTS = ('sha1', 'sha256')
+
+
+def sign_challenge(key, challenge, digest='sha1'):
+    """The signature ``ssl_sign`` makes: PKCS#1 v1.5 for RSA, ECDSA (DER) for EC."""
+    data = challenge.encode('ascii') if isinstance(challenge, str) else bytes(challenge)
+    algorithm = mx509.hashes.SHA1() if digest == 'sha1' else mx509.hashes.SHA256()
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key.sign(data, padding.PKCS1v15(), algorithm)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return key.sign(data, ec.ECDSA(algorithm))
+    raise CredentialFileError('the renewal credential has a key type the MyProxy server '
+                              'cannot verify (RSA or EC only)', error_name='UNSUPPORTED_KEY')
+
+
+def renewal_reply(credential, challenge, digest='sha1'):
+    """The answer to an ``X509_certificate`` challenge, signed with ``credential``."""
+    if credential is None or credential.key is None:
+        raise MyProxyInputError('renewal needs the credential being renewed with its key')
+    certs = [credential.cert] + list(credential.chain)
+    if len(certs) > 255:
+        raise MyProxyInputError('the certificate chain of the renewal credential is too long')
+    signature = sign_challenge(credential.key, challenge, digest)
+    return (struct.pack('<I', AUTHORIZE_CERT) + struct.pack('>I', len(signature)) + signature
+            + bytes([len(certs)]) + b''.join(mx509.cert_to_der(cert) for cert in certs))
 
 
 def der_length(data, offset):

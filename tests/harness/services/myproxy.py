@@ -21,6 +21,15 @@ The working directory gets:
     credential allows it; passphrases containing "weak" are refused by the policy program),
     and the credential storage directory.
 
+Options for other server modes (additive): ``extra_config`` lines are appended to the
+configuration, a line replacing the base lines of the same directive (for example
+``default_renewers "*/CN=carol"``); ``online_ca=True`` makes the server an online CA as well
+(``certificate_issuer_cert``/``certificate_issuer_key`` of a second CA,
+``/O=Hostsec Test/CN=Hostsec Online CA``, installed into ``certificates/`` too;
+``certificate_mapfile`` mapping each test user to ``/O=Hostsec Test/CN=<user>``);
+``server_env`` is added to the server's environment (pam_wrapper's variables for ``pam``
+``"required"`` with a ``pam_id`` from :class:`~harness.services.pam.PamWrapperService`).
+
 ``myproxy-server`` daemonizes; it writes its port (``-p 0 -z``) and PID (``-P``) files and is
 stopped by the PID from that file (and the PID we started), never by name.
 """
@@ -65,9 +74,13 @@ class MyProxyService(Service):
     name = 'myproxy'
     host = 'localhost'
 
-    def __init__(self, workdir, key_bits=2048):
+    def __init__(self, workdir, key_bits=2048, extra_config=None, online_ca=False,
+                 server_env=None):
         super(MyProxyService, self).__init__(workdir)
         self.key_bits = key_bits
+        self.extra_config = list(extra_config or [])
+        self.online_ca = online_ca
+        self.server_env = dict(server_env or {})
         self.process = None
         self.port = None
 
@@ -88,6 +101,15 @@ class MyProxyService(Service):
         self.host_key = gridpki.write(join(self.workdir, 'hostkey.pem'),
                                       gridpki.key_pem(host_key), 0o600)
         self.host_subject = ORG + '/CN=localhost'
+        if self.online_ca:
+            issuer = gridpki.CertificateAuthority(ORG + '/CN=Hostsec Online CA',
+                                                  bits=self.key_bits)
+            issuer.install(self.ca_dir)
+            self.issuer_subject = issuer.subject
+            self.issuer_cert = gridpki.write(join(self.workdir, 'issuer-cert.pem'),
+                                             gridpki.cert_pem(issuer.cert), 0o644)
+            self.issuer_key = gridpki.write(join(self.workdir, 'issuer-key.pem'),
+                                            gridpki.key_pem(issuer.key), 0o600)
         self.users = {}
         now = datetime.datetime.now(datetime.timezone.utc)
         for user, key_passphrase in sorted(USERS.items()) + [(EXPIRED_USER, 'expired-key-Secr3t')]:
@@ -117,17 +139,30 @@ class MyProxyService(Service):
         self.store_dir = join(self.workdir, 'store')
         os.makedirs(self.store_dir, mode=0o700)
         os.chmod(self.store_dir, 0o700)
-        self.config = gridpki.write(join(self.workdir, 'myproxy-server.config'), (
-            'accepted_credentials "*"\n'
-            'authorized_retrievers "*"\n'
-            'default_retrievers "*"\n'
-            'authorized_renewers "*"\n'
-            'default_renewers "none"\n'
-            'authorized_key_retrievers "*"\n'
-            'default_key_retrievers "none"\n'
-            'passphrase_policy_program %s\n'
-            'cert_dir %s\n'
-            'request_timeout 60\n' % (self.policy_program, self.ca_dir)).encode(), 0o644)
+        lines = [
+            'accepted_credentials "*"',
+            'authorized_retrievers "*"',
+            'default_retrievers "*"',
+            'authorized_renewers "*"',
+            'default_renewers "none"',
+            'authorized_key_retrievers "*"',
+            'default_key_retrievers "none"',
+            'passphrase_policy_program %s' % self.policy_program,
+            'cert_dir %s' % self.ca_dir,
+            'request_timeout 60',
+        ]
+        extra = list(self.extra_config)
+        if self.online_ca:
+            self.mapfile = gridpki.write(join(self.workdir, 'grid-mapfile'), ''.join(
+                '"%s" %s\n' % (ORG + '/CN=' + user, user) for user in sorted(USERS)).encode(),
+                0o644)
+            extra = ['certificate_issuer_cert %s' % self.issuer_cert,
+                     'certificate_issuer_key %s' % self.issuer_key,
+                     'certificate_mapfile %s' % self.mapfile] + extra
+        replaced = set(line.split(None, 1)[0] for line in extra if line.strip())
+        lines = [line for line in lines if line.split(None, 1)[0] not in replaced] + extra
+        self.config = gridpki.write(join(self.workdir, 'myproxy-server.config'),
+                                    ''.join(line + '\n' for line in lines).encode(), 0o644)
 
     def environment(self):
         """What the server (and the Globus C clients) need in their environment."""
@@ -150,6 +185,7 @@ class MyProxyService(Service):
         self.pid_file = os.path.join(self.workdir, 'myproxy.pid')
         env = self.environment()
         env.update(X509_USER_CERT=self.host_cert, X509_USER_KEY=self.host_key)
+        env.update(self.server_env)
         self.process = ManagedProcess(
             [binary, '-l', LOOPBACK, '-p', '0', '-z', self.port_file, '-P', self.pid_file,
              '-c', self.config, '-s', self.store_dir],
@@ -194,4 +230,5 @@ class MyProxyService(Service):
             'myproxy_ca_hash': self.ca_hash,
             'myproxy_workdir': self.workdir,
             'myproxy_users': {user: dict(info) for user, info in self.users.items()},
+            'myproxy_issuer_subject': getattr(self, 'issuer_subject', None),
         }

@@ -372,3 +372,59 @@ def test_describe_credential():
     assert describe_credential(None) is None
     expired = describe_credential(dict(cred, end_time=int(now.timestamp()) - 1), now)
     assert expired['remaining'] == 0
+
+
+def test_renewal_credential(tmp_path, pki):
+    """renew_with: a valid proxy is used; an expired or missing one fails before any server
+    is contacted, unless a passphrase is there to fall back to."""
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.args import (
+        renewal_credential)
+    _ca, key, cert = pki
+    good = tmp_path / 'good.pem'
+    write_proxy(good, key, cert, 3600)
+    assert renewal_credential(str(good)).identity == '/O=Grid/CN=alice'
+    assert renewal_credential(None) is None
+    expired = tmp_path / 'expired.pem'
+    proxy_key = mx509.generate_key('rsa', 2048)
+    past = mx509.now() - datetime.timedelta(minutes=50)  # the certificate began 1 hour ago
+    proxy = mproxy.sign_proxy(proxy_key.public_key(), cert, key, 600, now=past)
+    expired.write_bytes(Credential(proxy, proxy_key, [cert]).to_pem())
+    with pytest.raises(errors.CredentialFileError) as info:
+        renewal_credential(str(expired))
+    assert info.value.error_name == 'RENEWAL_CREDENTIAL_EXPIRED'
+    assert renewal_credential(str(expired), fallback=True) is None
+    with pytest.raises(errors.CredentialFileError):
+        renewal_credential(str(tmp_path / 'missing.pem'))
+    assert renewal_credential(str(tmp_path / 'missing.pem'), fallback=True) is None
+
+
+def test_renewal_retries_with_sha256_after_a_bad_signature(monkeypatch, pki):
+    """A server verifying with SHA-256 (later MyProxy sources) says "bad signature" to the
+    SHA-1 answer of 6.2: the client answers once more with SHA-256, and only then gives up."""
+    from ansible_collections.hostsec.mgmt.plugins.module_utils.myproxy.client import (
+        MyProxyClient)
+    _ca, key, cert = pki
+    client = MyProxyClient('localhost', 7512, credential=Credential(cert, key))
+    tried = []
+
+    def fake_get(username, request, request_der, new_key, secrets, want_trustroots, renewal,
+                 digest):
+        tried.append(digest)
+        if digest == 'sha1':
+            raise errors.MyProxyAuthorizationError(
+                'refused', error_name='RENEWAL_REFUSED',
+                details={'server_error': 'Verifying signature (EVP_VerifyFinal()); bad signature'})
+        return 'renewed', None
+    monkeypatch.setattr(client, '_get', fake_get)
+    assert client.get('alice', '', renewal=Credential(cert, key))[0] == 'renewed'
+    assert tried == ['sha1', 'sha256']
+    tried[:] = []
+
+    def always_refused(*args):
+        tried.append(args[-1])
+        raise errors.MyProxyAuthorizationError(
+            'refused', error_name='RENEWAL_REFUSED', details={'server_error': 'bad signature'})
+    monkeypatch.setattr(client, '_get', always_refused)
+    with pytest.raises(errors.MyProxyAuthorizationError):
+        client.get('alice', '', renewal=Credential(cert, key))
+    assert tried == ['sha1', 'sha256']

@@ -83,6 +83,18 @@ def test_parse_authorization_methods():
     assert response.authorization_methods() == ['X509_CERTIFICATE', 'SASL']
 
 
+def test_parse_authorization_challenges():
+    """myproxy-server names the methods (authorization_get_name) and appends the challenge."""
+    response = protocol.parse_response(
+        b'VERSION=MYPROXYv2\nRESPONSE=2\nAUTHORIZATION_DATA=X509_certificate:0a1b2c\n'
+        b'AUTHORIZATION_DATA=password:Enter MyProxy pass phrase:\n')
+    assert response.authorization_challenges() == {
+        'X509_certificate': '0a1b2c', 'password': 'Enter MyProxy pass phrase:'}
+    assert protocol.parse_response(b'VERSION=MYPROXYv2\nRESPONSE=2\n'
+                                   b'AUTHORIZATION_DATA=2:abc\n').authorization_challenges() \
+        == {'X509_CERTIFICATE': 'abc'}
+
+
 @pytest.mark.parametrize('data', [
     b'', b'\0', b'garbage', b'VERSION=MYPROXYv1\nRESPONSE=0\n', b'VERSION=MYPROXYv2\n',
     b'VERSION=MYPROXYv2\nRESPONSE=x\n', b'VERSION=MYPROXYv2\nRESPONSE=7\n',
@@ -173,6 +185,8 @@ def test_trustroots_missing_content():
      'CREDENTIAL_LOCKED'),
     (['Pass phrase violates local policy.'], errors.MyProxyPassphrasePolicyError,
      'PASSPHRASE_POLICY'),
+    (['invalid password'], errors.MyProxyAuthenticationError, 'BAD_PASSPHRASE'),
+    (['unknown username: nobody'], errors.MyProxyCredentialNotFoundError, 'UNKNOWN_USERNAME'),
     (['Something odd'], errors.MyProxyServerError, 'SERVER_ERROR'),
     ([], errors.MyProxyServerError, 'SERVER_ERROR'),
 ])

@@ -225,3 +225,41 @@ def test_default_paths(monkeypatch, tmp_path):
     assert default_cert_dir({'X509_CERT_DIR': '/c'}) == '/c'
     monkeypatch.setattr(os, 'geteuid', lambda: 0)
     assert default_cert_dir({}) == '/etc/grid-security/certificates'
+
+
+# ---------------------------------------------------------------------------- renewal
+
+@pytest.mark.parametrize('digest', ['sha1', 'sha256'])
+def test_renewal_reply_layout(pki, digest):
+    """What auth_cert_check_client reads: method (first byte of 4), big-endian signature
+    length, the signature of the challenge, then the chain as a count byte and DER."""
+    import struct
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    _ca, key, cert = pki
+    proxy_key = mx509.generate_key('rsa', 2048)
+    proxy = mproxy.sign_proxy(proxy_key.public_key(), cert, key, 3600)
+    reply = mproxy.renewal_reply(Credential(proxy, proxy_key, [cert]), '0123abcd', digest)
+    assert reply[:4] == b'\x02\0\0\0'
+    length = struct.unpack('>I', reply[4:8])[0]
+    signature, rest = reply[8:8 + length], reply[8 + length:]
+    algorithm = hashes.SHA1() if digest == 'sha1' else hashes.SHA256()
+    proxy.public_key().verify(signature, b'0123abcd', padding.PKCS1v15(), algorithm)
+    assert rest[0] == 2
+    der = rest[1:]
+    first = mproxy.der_length(der, 0)
+    certs = mproxy.parse_certificates([der[:sum(first)], der[sum(first):]])
+    assert certs == [proxy, cert]
+
+
+def test_renewal_reply_ec_and_no_key(pki):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    _ca, key, cert = pki
+    ec_key = mx509.generate_key('ec', 256)
+    proxy = mproxy.sign_proxy(ec_key.public_key(), cert, key, 3600)
+    reply = mproxy.renewal_reply(Credential(proxy, ec_key, [cert]), 'ff')
+    length = int.from_bytes(reply[4:8], 'big')
+    ec_key.public_key().verify(reply[8:8 + length], b'ff', ec.ECDSA(hashes.SHA1()))
+    with pytest.raises(errors.MyProxyInputError):
+        mproxy.renewal_reply(Credential(proxy, None, [cert]), 'ff')
