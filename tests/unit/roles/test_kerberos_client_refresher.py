@@ -16,6 +16,7 @@ import os
 import random
 import struct
 import subprocess
+import sys
 
 import jinja2
 import pytest
@@ -111,7 +112,9 @@ def test_hostile_cache_bytes_are_unusable_never_a_crash(tmp_path, kdc):
 
 
 def run(path, *args):
-    return subprocess.run(['python3', str(path)] + list(args), capture_output=True, text=True,
+    """Run the script with the system python3 it is installed for (its shebang)."""
+    python = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
+    return subprocess.run([python, str(path)] + list(args), capture_output=True, text=True,
                           timeout=120, check=False)
 
 
