@@ -31,11 +31,13 @@ TEMPLATE = os.path.join(paths.ROOT, 'roles', 'kerberos_client', 'templates', 'kr
 
 
 def load_script(tmp_path, **config):
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    # Ansible's template defaults: trim_blocks makes the shebang the first line.
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True)
     env.filters['to_json'] = json.dumps
     with open(TEMPLATE) as handle:
         text = env.from_string(handle.read()).render(_kerberos_client_refresher_config=config)
     path = tmp_path / ('refresh-%s.py' % config['name'])
+    assert text.startswith('#!/usr/bin/python3\n')
     path.write_text(text)
     spec = importlib.util.spec_from_file_location('refresh_%s' % config['name'], str(path))
     module = importlib.util.module_from_spec(spec)
