@@ -30,21 +30,38 @@ if paths.COLLECTIONS not in sys.path:
 # one group, so that they never run at the same time. The longest groups go first, so that
 # the last ones to finish are short (a worker takes the next group when it is nearly idle).
 ANSIBLE_TEST_FILES = ('quality/test_static.py', 'integration/test_ansible_test.py')
-LONGEST_FIRST = ('ansible-test', 'molecule/test_scenarios.py', 'conformance/test_pywbem_cases.py',
-                 'integration/test_krb5_stock_python.py', 'integration/test_pam.py',
-                 'integration/test_wbem_modules.py', 'integration/test_krb5.py',
-                 'quality/test_execution_environment.py', 'integration/test_wbem_hostile.py')
+LONGEST_FIRST = ('ansible-test', 'molecule/test_scenarios.py',
+                 'integration/test_krb5_stock_python.py', 'integration/test_krb5_collections.py',
+                 'integration/test_krb5.py', 'integration/test_krb5_keytab.py',
+                 'conformance/test_pywbem_cases.py', 'integration/test_pam.py',
+                 'integration/test_wbem_modules.py', 'integration/test_myproxy_renewal.py',
+                 'quality/test_execution_environment.py', 'integration/test_wbem_hostile.py',
+                 'integration/test_wbem_inventory.py')
 
 
-def xdist_group_of(path):
-    rel = os.path.relpath(str(path), TESTS).replace(os.sep, '/')
-    return 'ansible-test' if rel in ANSIBLE_TEST_FILES else rel
+# Files whose tests are independent of each other and long: each test is a group of its own.
+SPLIT_FILES = ('molecule/test_scenarios.py',)
+
+
+def _relpath(path):
+    return os.path.relpath(str(path), TESTS).replace(os.sep, '/')
+
+
+def xdist_group_of(item):
+    rel = _relpath(item.path)
+    if rel in ANSIBLE_TEST_FILES:
+        return 'ansible-test'
+    if rel in SPLIT_FILES:
+        # xdist reads the group after the last '@' of a node id, unless a ']' follows it.
+        return '%s::%s' % (rel, item.name.translate(str.maketrans('[]@', '()_')))
+    return rel
 
 
 def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argument
     import pytest  # pylint: disable=import-outside-toplevel
     rank = {group: index for index, group in enumerate(LONGEST_FIRST)}
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(xdist_group_of(item.path)))
+        item.add_marker(pytest.mark.xdist_group(xdist_group_of(item)))
     # A stable sort: within a group, and among the other groups, pytest's order is kept.
-    items.sort(key=lambda item: rank.get(xdist_group_of(item.path), len(rank)))
+    items.sort(key=lambda item: rank.get(xdist_group_of(item), rank.get(_relpath(item.path),
+                                                                         len(rank))))
