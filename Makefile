@@ -1,6 +1,6 @@
 # hostsec.mgmt developer entry points. See README.md.
 #
-#   make demo   - set up everything, start the embedded services, run tools/demo_playbooks/demo.yml twice
+#   make demo   - set up everything, start the embedded services, apply the grid_node role to localhost twice
 #   make test   - every test: sanity, docs lint, ansible-lint, unit, integration, molecule
 #
 # Both work on a fresh Debian 12 machine as root: they create .venv, install the Python
@@ -33,7 +33,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
         docs-lint docs bench clean distclean
 
 help:
-	@echo "make demo       run tools/demo_playbooks/demo.yml twice against the embedded local services"
+	@echo "make demo       apply the grid_node role to localhost twice against the embedded local services"
 	@echo "make test       run every test (ends with pytest's summary line)"
 	@echo "make lint       static checks only: ansible-test sanity, antsibull-docs lint, ansible-lint"
 	@echo "make units | integration | molecule   one group of tests"
