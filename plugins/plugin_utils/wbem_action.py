@@ -147,9 +147,11 @@ class WbemAction(ActionBase):
         task_vars = task_vars or {}
         reason = self._module_path_reason(task_vars)
         if reason is None:
-            display.vvv('%s: running in the worker process on the controller' % self._task.action)
+            display.vvv('%s: in-process on the controller' % self._task.action,
+                        host=self._play_context.remote_addr)
             return merge_hash(result, self._run_in_process(task_vars))
-        display.vvv('%s: running as a module (%s)' % (self._task.action, reason))
+        display.vvv('%s: as a module (%s)' % (self._task.action, reason),
+                    host=self._play_context.remote_addr)
         wrap_async = self._task.async_val and not self._connection.has_native_async
         result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
         if not wrap_async:

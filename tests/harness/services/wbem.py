@@ -53,6 +53,8 @@ class WbemService(Service):
     :param quirks: quirks in force from the start (see :meth:`set_quirks`).
     :param bulk: number of HOSTSEC_BulkElement instances.
     :param cert_hostnames: names and addresses in the server certificate (the first is its CN).
+    :param netns: run the server inside this network namespace (``ip netns exec``): its
+        127.0.0.1 is then the namespace's, out of the controller's reach.
     :param extra_https_ports: serve HTTPS on this many more free ports (a fleet of endpoints
         sharing one repository; :attr:`fleet_urls`, the request log's ``port`` tells them apart).
     """
@@ -61,7 +63,7 @@ class WbemService(Service):
 
     def __init__(self, workdir, username='cimadmin', password=None, http=True, https=True, client_cert_auth=True,
                  require_client_cert=False, quirks=None, bulk=50, cert_hostnames=('localhost', '127.0.0.1', '::1'),
-                 start_timeout=60.0, extra_https_ports=0):
+                 start_timeout=60.0, extra_https_ports=0, netns=None):
         super().__init__(workdir)
         if not http and not https:
             raise ValueError('serve HTTP, HTTPS or both')
@@ -77,6 +79,7 @@ class WbemService(Service):
         self.cert_hostnames = tuple(cert_hostnames)
         self.start_timeout = start_timeout
         self.extra_https_ports = extra_https_ports
+        self.netns = netns
         self.fleet_ports = []
         self.tls_dir = os.path.join(self.workdir, 'tls')
         self.state_dir = os.path.join(self.workdir, 'state')
@@ -117,6 +120,8 @@ class WbemService(Service):
             argv += ['--username', self.username, '--password-file', password_file]
         env = dict(os.environ)
         env.pop('HOSTSEC_WBEM_PASSWORD', None)
+        if self.netns:
+            argv = ['ip', 'netns', 'exec', self.netns] + argv  # exec: the PID stays the server's
         self.process = ManagedProcess(argv, self.log_path, env=env, cwd=self.workdir)
         try:
             wait_for_file(self.ready_file, timeout=self.start_timeout, process=self.process.popen)
