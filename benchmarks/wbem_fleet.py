@@ -47,7 +47,6 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'tests'))
@@ -226,7 +225,6 @@ def run_pywbemcli_loop(directory, service, urls):
 
 THREADED_SCRIPT = r"""
 import sys, time
-from concurrent.futures import ThreadPoolExecutor
 import pywbem
 user, password, ca, threads = sys.argv[1], sys.stdin.readline().rstrip('\n'), sys.argv[2], int(sys.argv[3])
 urls = sys.argv[4:]
