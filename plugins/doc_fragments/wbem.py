@@ -111,6 +111,15 @@ notes:
     endpoint (a storage array, a BMC, a hypervisor) that cannot run Python, so run the task
     with C(delegate_to) set to V(localhost), or target an inventory of management endpoints with
     a local connection (C(ansible_connection=local)) and set O(server) from a host variable.
+  - When the task's connection is C(local) (an inventory of endpoints with
+    C(ansible_connection=local), or C(delegate_to=localhost)), the action plugin of the module
+    runs it inside Ansible's worker process on the controller instead of starting a Python
+    process per task; the result is the same. Other connections, C(become), C(async), and the
+    variable C(hostsec_wbem_execution=module) run it as an ordinary module on the target host
+    (which then needs lxml); see the Fleets section of the WBEM guide.
+  - Within one playbook run, the in-process path remembers per endpoint (URL and credentials,
+    hashed) the Interop namespace found and whether the server refused the pull operations,
+    so later tasks on the same endpoint do not probe again.
   - All modules of this domain are in the action group C(group/hostsec.mgmt.wbem), so the
     connection options can be set once in C(module_defaults).
   - Failures name their class and the CIM status or a symbolic name in C(error.name) of the

@@ -238,9 +238,14 @@ def find_interop(conn, given=None):
 
     The instances are enumerated like those of ``gather: instances`` (pull operations when the
     server has them), so that their paths have the host as there: a plain EnumerateInstances
-    answers paths without a host.
+    answers paths without a host. The name found is kept as ``conn.known_interop`` and tried
+    first when it is set (see memory.py).
     """
-    candidates = [given] if given else list(INTEROP_NAMESPACES)
+    known = getattr(conn, 'known_interop', None)  # what an earlier task found (memory.py)
+    if given:
+        candidates = [given]
+    else:
+        candidates = ([known] if known else []) + [name for name in INTEROP_NAMESPACES if name != known]
     for namespace in candidates:
         try:
             managers = list(conn.IterEnumerateInstances('CIM_ObjectManager',
@@ -249,6 +254,8 @@ def find_interop(conn, given=None):
             if given or exc.status_code not in _NO_NAMESPACE:
                 raise
             continue
+        if not given:
+            conn.known_interop = namespace.strip('/')
         return namespace.strip('/'), managers
     raise WBEMValueError('the server has no Interop namespace with a CIM_ObjectManager among '
                          '%s; set interop_namespace' % ', '.join(INTEROP_NAMESPACES),

@@ -23,6 +23,7 @@ import os
 
 from ..common.env import env_fallback_nonempty
 from ..common.errors import InvalidInputError
+from . import memory
 from .operations import DEFAULT_NAMESPACE, DEFAULT_TIMEOUT, WBEMConnection
 from .xml_parse import DEFAULT_MAX_SIZE, Limits
 
@@ -139,7 +140,7 @@ def connection_from_params(params, **overrides):
     """A :class:`WBEMConnection` for the shared options in ``params`` (a context manager)."""
     kwargs = connection_kwargs(params)
     kwargs.update(overrides)
-    return WBEMConnection(**kwargs)
+    return memory.attach(WBEMConnection(**kwargs), kwargs)
 
 
 def connection_warnings(params):

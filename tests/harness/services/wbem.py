@@ -53,13 +53,17 @@ class WbemService(Service):
     :param quirks: quirks in force from the start (see :meth:`set_quirks`).
     :param bulk: number of HOSTSEC_BulkElement instances.
     :param cert_hostnames: names and addresses in the server certificate (the first is its CN).
+    :param netns: run the server inside this network namespace (``ip netns exec``): its
+        127.0.0.1 is then the namespace's, out of the controller's reach.
+    :param extra_https_ports: serve HTTPS on this many more free ports (a fleet of endpoints
+        sharing one repository; :attr:`fleet_urls`, the request log's ``port`` tells them apart).
     """
 
     name = 'wbem'
 
     def __init__(self, workdir, username='cimadmin', password=None, http=True, https=True, client_cert_auth=True,
                  require_client_cert=False, quirks=None, bulk=50, cert_hostnames=('localhost', '127.0.0.1', '::1'),
-                 start_timeout=60.0):
+                 start_timeout=60.0, extra_https_ports=0, netns=None):
         super().__init__(workdir)
         if not http and not https:
             raise ValueError('serve HTTP, HTTPS or both')
@@ -74,6 +78,9 @@ class WbemService(Service):
         self.bulk = bulk
         self.cert_hostnames = tuple(cert_hostnames)
         self.start_timeout = start_timeout
+        self.extra_https_ports = extra_https_ports
+        self.netns = netns
+        self.fleet_ports = []
         self.tls_dir = os.path.join(self.workdir, 'tls')
         self.state_dir = os.path.join(self.workdir, 'state')
         self.log_path = os.path.join(self.workdir, 'server.log')
@@ -103,6 +110,8 @@ class WbemService(Service):
                 argv += ['--client-ca', self.tls['ca']]
             if self.require_client_cert:
                 argv += ['--require-client-cert']
+            if self.extra_https_ports:
+                argv += ['--extra-https-ports', str(self.extra_https_ports)]
         if self.username is not None:
             password_file = os.path.join(self.state_dir, 'password')
             fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -111,6 +120,8 @@ class WbemService(Service):
             argv += ['--username', self.username, '--password-file', password_file]
         env = dict(os.environ)
         env.pop('HOSTSEC_WBEM_PASSWORD', None)
+        if self.netns:
+            argv = ['ip', 'netns', 'exec', self.netns] + argv  # exec: the PID stays the server's
         self.process = ManagedProcess(argv, self.log_path, env=env, cwd=self.workdir)
         try:
             wait_for_file(self.ready_file, timeout=self.start_timeout, process=self.process.popen)
@@ -119,6 +130,7 @@ class WbemService(Service):
         with open(self.ready_file) as handle:
             ready = json.load(handle)
         self.http_port, self.https_port = ready['http_port'], ready['https_port']
+        self.fleet_ports = ready.get('extra_https_ports') or []
 
     def stop(self):
         if self.process is not None:
@@ -143,6 +155,11 @@ class WbemService(Service):
     def url(self):
         """The HTTPS URL if HTTPS is served, else the HTTP URL."""
         return self.https_url or self.http_url
+
+    @property
+    def fleet_urls(self):
+        """The HTTPS URLs of the extra ports (``extra_https_ports``), one per fleet endpoint."""
+        return ['https://%s:%d' % (LOOPBACK, port) for port in self.fleet_ports]
 
     def https_url_for(self, host):
         """The HTTPS URL with another host name (``localhost``; or one not in the certificate)."""

@@ -41,6 +41,9 @@ def parse_args(argv=None):
                         help='directory for quirks.json, requests.jsonl and ready.json')
     parser.add_argument('--http-port', type=int, help='serve plain HTTP on this port (0: any free port)')
     parser.add_argument('--https-port', type=int, help='serve HTTPS on this port (0: any free port)')
+    parser.add_argument('--extra-https-ports', type=int, default=0, metavar='N',
+                        help='also serve HTTPS on N more free ports (a fleet of endpoints, one repository; '
+                             'the ports are listed as extra_https_ports in the ready file)')
     parser.add_argument('--certfile', help='server certificate (PEM) for HTTPS')
     parser.add_argument('--keyfile', help='key of the server certificate (PEM)')
     parser.add_argument('--generate-certs', metavar='DIR',
@@ -60,6 +63,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.http_port is None and args.https_port is None:
         parser.error('give --http-port and/or --https-port')
+    if args.extra_https_ports and args.https_port is None:
+        parser.error('--extra-https-ports needs --https-port')
     if args.https_port is not None and not args.generate_certs and not (args.certfile and args.keyfile):
         parser.error('HTTPS needs --certfile and --keyfile, or --generate-certs')
     return args
@@ -103,6 +108,8 @@ def main(argv=None):
         context = server.tls_context(certfile, keyfile, client_ca, args.require_client_cert)
         servers.append(server.CIMOMHTTPServer(app, args.https_port, ssl_context=context))
         ready['https_port'] = servers[-1].server_address[1]
+    fleet = [server.CIMOMHTTPServer(app, 0, ssl_context=context) for _index in range(args.extra_https_ports)]
+    ready['extra_https_ports'] = [extra.server_address[1] for extra in fleet]
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -114,6 +121,6 @@ def main(argv=None):
     os.replace(tmp, ready_file)
     log.info('listening: %s', ', '.join('%s://%s:%s' % (s.scheme, server.LOOPBACK, s.server_address[1])
                                         for s in servers))
-    server.serve(servers, stop)
+    server.serve(servers, stop, fleet=fleet)
     log.info('stopped')
     return 0

@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import re
+import selectors
 import socket
 import ssl
 import struct
@@ -64,7 +65,8 @@ class RequestLog(object):
     object path, untyped WBEM URI without host), ``properties`` (property names of
     NewInstance/ModifiedInstance), ``property_list``, ``query``, ``write`` (operation changes
     the repository; InvokeMethod counts as a write), ``cim_status`` (0 on success) and
-    ``cim_status_name`` (``CIM_ERR_...``), ``cimerror`` (the CIMError header of HTTP-level
+    ``cim_status_name`` (``CIM_ERR_...``), ``port`` (the server port the request came in on:
+    with ``--extra-https-ports`` each port is one endpoint of a fleet), ``cimerror`` (the CIMError header of HTTP-level
     errors), ``quirks`` (names of the quirks applied), ``duration`` (seconds).
     Tests may truncate the file at any time to reset the log.
     """
@@ -265,7 +267,7 @@ class CIMXMLHandler(BaseHTTPRequestHandler):
                     if name.startswith(self._ext_prefix):
                         headers[name[len(self._ext_prefix):]] = headers[name]
         entry = {'time': round(time.time(), 6), 'client': '%s:%s' % self.client_address[:2],
-                 'scheme': self.server.scheme, 'http_method': self.command,
+                 'port': self.server.server_address[1], 'scheme': self.server.scheme, 'http_method': self.command,
                  'operation': unquote(headers.get('cimmethod', '')) or None, 'quirks': []}
         body = self._read_body(headers, entry)
         quirks = app.quirks
@@ -487,15 +489,38 @@ def tls_context(certfile, keyfile, client_ca=None, require_client_cert=False):
     return context
 
 
-def serve(servers, stop_event):
-    """Serve every server in its own thread until ``stop_event`` is set, then shut down."""
+def serve_many(servers, stop_event):
+    """Accept on the listening sockets of ``servers`` in one thread (a fleet of endpoints:
+    hundreds of ports, one selector instead of a thread per port), each connection handled in
+    a thread of its own, until ``stop_event`` is set."""
+    with selectors.DefaultSelector() as selector:
+        for server in servers:
+            selector.register(server, selectors.EVENT_READ, server)
+        while not stop_event.is_set():
+            for key, _events in selector.select(0.2):
+                key.data._handle_request_noblock()  # pylint: disable=protected-access
+
+
+def serve(servers, stop_event, fleet=()):
+    """Serve every server in its own thread, and those of ``fleet`` in one accept thread
+    (:func:`serve_many`), until ``stop_event`` is set, then shut down."""
     threads = []
+    if fleet:
+        fleet_stop = threading.Event()
+        thread = threading.Thread(target=serve_many, args=(fleet, fleet_stop), name='serve-fleet', daemon=True)
+        thread.start()
+        threads.append(thread)
     for server in servers:
         thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.2},
                                   name='serve-%s' % server.scheme, daemon=True)
         thread.start()
         threads.append(thread)
     stop_event.wait()
+    if fleet:
+        fleet_stop.set()
+        threads[0].join(5)
+        for server in fleet:
+            server.server_close()
     for server in servers:
         server.shutdown()
         server.server_close()

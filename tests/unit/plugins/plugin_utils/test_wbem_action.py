@@ -1,0 +1,61 @@
+# Copyright (c) hostsec.mgmt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The endpoint cache of the wbem action plugins (no server: connections are never used)."""
+
+import os
+import stat
+
+from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem import memory
+from ansible_collections.hostsec.mgmt.plugins.module_utils.wbem.module_args import connection_from_params
+from ansible_collections.hostsec.mgmt.plugins.plugin_utils.wbem_action import EndpointCache
+
+PASSWORD = 's3cret-pass-for-the-key-test'
+PARAMS = {'server': 'https://127.0.0.1:5989', 'username': 'admin', 'password': PASSWORD}
+
+
+def connect(params):
+    return connection_from_params(dict(PARAMS, **params))
+
+
+def test_what_one_task_learns_the_next_task_knows(tmp_path):
+    first = EndpointCache(str(tmp_path))
+    memory.CURRENT = first
+    try:
+        conn = connect({})
+        conn.known_interop = 'root/interop'
+        conn._pull_state['enum'] = False  # pylint: disable=protected-access
+    finally:
+        memory.CURRENT = None
+    first.save()
+    (name,) = os.listdir(str(tmp_path))
+    mode = os.stat(str(tmp_path / name)).st_mode
+    assert stat.S_IMODE(mode) == 0o600
+    text = (tmp_path / name).read_text()
+    assert PASSWORD not in name and PASSWORD not in text and 'admin' not in text
+
+    second = EndpointCache(str(tmp_path))
+    memory.CURRENT = second
+    try:
+        same = connect({})
+        other_user = connect({'username': 'other'})
+        other_password = connect({'password': 'another one'})
+    finally:
+        memory.CURRENT = None
+    assert same.known_interop == 'root/interop'
+    assert same._pull_state == {'enum': False}  # pylint: disable=protected-access
+    for conn in (other_user, other_password):
+        assert getattr(conn, 'known_interop', None) is None
+        assert conn._pull_state == {}  # pylint: disable=protected-access
+
+
+def test_keys_are_salted_hashes(tmp_path):
+    kwargs = {'url': 'https://127.0.0.1:5989', 'creds': ('admin', PASSWORD)}
+    one = EndpointCache(str(tmp_path), salt=b'a' * 16).key(kwargs)
+    assert one == EndpointCache(str(tmp_path), salt=b'a' * 16).key(kwargs)
+    assert one != EndpointCache(str(tmp_path), salt=b'b' * 16).key(kwargs)
+    assert len(one) == 64 and PASSWORD not in one
+
+
+def test_without_a_cache_nothing_is_remembered():
+    conn = connect({})
+    assert getattr(conn, 'known_interop', None) is None and memory.CURRENT is None
