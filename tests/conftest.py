@@ -63,5 +63,6 @@ def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argu
     for item in items:
         item.add_marker(pytest.mark.xdist_group(xdist_group_of(item)))
     # A stable sort: within a group, and among the other groups, pytest's order is kept.
-    items.sort(key=lambda item: rank.get(xdist_group_of(item), rank.get(_relpath(item.path),
-                                                                         len(rank))))
+    default = len(rank)
+    items.sort(key=lambda item: rank.get(xdist_group_of(item),
+                                         rank.get(_relpath(item.path), default)))
