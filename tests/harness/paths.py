@@ -12,6 +12,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, 'build')
 COLLECTIONS = os.path.join(BUILD, 'collections')
 COLLECTION = os.path.join(COLLECTIONS, 'ansible_collections', 'hostsec', 'mgmt')
+#: A second mirror, for ansible-test only: it keeps files of its own in the tree it runs in
+#: (tests/output/, tests/integration/inventory), which nothing else may add or remove meanwhile.
+ANSIBLE_TEST_COLLECTIONS = os.path.join(BUILD, 'ansible-test-collections')
+ANSIBLE_TEST_COLLECTION = os.path.join(ANSIBLE_TEST_COLLECTIONS, 'ansible_collections', 'hostsec',
+                                       'mgmt')
 CACHE = os.path.join(BUILD, 'cache')
 #: Ansible's own home (local tmp, galaxy cache, collections): under build/, never ~/.ansible.
 ANSIBLE_HOME = os.path.join(BUILD, 'ansible-home')
@@ -39,6 +44,14 @@ def sync_collection():
     with build_lock('collection'):
         subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'sync_collection.py'), '-q',
                         '--dest', COLLECTION], check=True)
+
+
+def sync_ansible_test_collection():
+    """Refresh ansible-test's own mirror of the working tree; return its path."""
+    with build_lock('ansible-test-collection'):
+        subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'sync_collection.py'), '-q',
+                        '--dest', ANSIBLE_TEST_COLLECTION], check=True)
+    return ANSIBLE_TEST_COLLECTION
 
 
 def tool(name):

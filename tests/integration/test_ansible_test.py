@@ -87,12 +87,12 @@ def _left_over(services):
 
 def _run_ansible_test(args, timeout):
     env = dict(os.environ)
-    env.update({'ANSIBLE_COLLECTIONS_PATH': paths.COLLECTIONS,
+    env.update({'ANSIBLE_COLLECTIONS_PATH': paths.ANSIBLE_TEST_COLLECTIONS,
                 'PATH': paths.BIN + os.pathsep + os.environ.get('PATH', ''),
                 'ANSIBLE_NOCOLOR': '1', 'NO_COLOR': '1'})
     argv = [sys.executable, os.path.join(paths.ROOT, 'tools', 'run_ansible_test.py'),
             'integration', '--local', '--color', 'no', '-v'] + list(args)
-    proc = subprocess.run(argv, cwd=paths.COLLECTION, env=env, capture_output=True, text=True,
+    proc = subprocess.run(argv, cwd=paths.sync_ansible_test_collection(), env=env, capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL, check=False)
     log = '$ %s\n%s\n%s' % (' '.join(argv), proc.stdout[-30000:], proc.stderr[-15000:])
     return proc, log

@@ -43,7 +43,9 @@ def test_ansible_test_sanity():
     python = '%d.%d' % sys.version_info[:2]
     # tools/run_ansible_test.py: ansible-test with its pip bootstrap taken from PyPI.
     proc, log = _run([sys.executable, os.path.join(paths.ROOT, 'tools', 'run_ansible_test.py'),
-                      'sanity', '--venv', '--python', python, '--color', 'no'], timeout=2400)
+                      'sanity', '--venv', '--python', python, '--color', 'no'], timeout=2400,
+                     cwd=paths.sync_ansible_test_collection(),
+                     env={'ANSIBLE_COLLECTIONS_PATH': paths.ANSIBLE_TEST_COLLECTIONS})
     assert proc.returncode == 0, log
     assert 'ERROR' not in proc.stdout, log
 
@@ -52,7 +54,9 @@ def test_ansible_test_units():
     """`ansible-test units` passes by itself in the collection tree (tests/unit/requirements.txt)."""
     python = '%d.%d' % sys.version_info[:2]
     proc, log = _run([sys.executable, os.path.join(paths.ROOT, 'tools', 'run_ansible_test.py'),
-                      'units', '--venv', '--python', python, '--color', 'no'], timeout=1800)
+                      'units', '--venv', '--python', python, '--color', 'no'], timeout=1800,
+                     cwd=paths.sync_ansible_test_collection(),
+                     env={'ANSIBLE_COLLECTIONS_PATH': paths.ANSIBLE_TEST_COLLECTIONS})
     assert proc.returncode == 0, log
     # Both groups ran, and neither reported a failure.
     assert 'Unit test modules' in proc.stdout and 'Unit test module_utils' in proc.stdout, log
