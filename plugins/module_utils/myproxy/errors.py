@@ -84,6 +84,9 @@ SERVER_ERRORS = (
     ('invalid pass phrase', MyProxyAuthenticationError, 'BAD_PASSPHRASE'),
     ('invalid passphrase', MyProxyAuthenticationError, 'BAD_PASSPHRASE'),
     ('invalid password', MyProxyAuthenticationError, 'BAD_PASSPHRASE'),
+    # The server's own words after OpenSSL's: what OpenSSL says about a key decrypted with a
+    # wrong passphrase depends on the garbage it got ("bad decrypt", or ASN.1 errors).
+    ('invalid credential passphrase', MyProxyAuthenticationError, 'BAD_PASSPHRASE'),
     ('pass phrase incorrect', MyProxyAuthenticationError, 'BAD_PASSPHRASE'),
     ('no passphrase', MyProxyAuthenticationError, 'NO_PASSPHRASE'),
     ('no credentials exist', MyProxyCredentialNotFoundError, 'NO_CREDENTIALS'),

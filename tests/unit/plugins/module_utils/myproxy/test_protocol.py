@@ -186,6 +186,10 @@ def test_trustroots_missing_content():
     (['Pass phrase violates local policy.'], errors.MyProxyPassphrasePolicyError,
      'PASSPHRASE_POLICY'),
     (['invalid password'], errors.MyProxyAuthenticationError, 'BAD_PASSPHRASE'),
+    # myproxy-server 6.2.14, when the wrongly decrypted key happens to pass the padding check.
+    (['Error reading private key /store/alice.creds; error:1E08010C:DECODER routines::unsupported;'
+      ' error:0680007B:asn1 encoding routines::header too long; Type=PKCS8_PRIV_KEY_INFO;'
+      ' invalid credential passphrase'], errors.MyProxyAuthenticationError, 'BAD_PASSPHRASE'),
     (['unknown username: nobody'], errors.MyProxyCredentialNotFoundError, 'UNKNOWN_USERNAME'),
     (['Something odd'], errors.MyProxyServerError, 'SERVER_ERROR'),
     ([], errors.MyProxyServerError, 'SERVER_ERROR'),
