@@ -25,6 +25,7 @@ pywbem's (``pywbem_response`` there replaces the recorded one).
 """
 
 import codecs
+import fcntl
 import glob
 import os
 import socket
@@ -45,7 +46,19 @@ SKIPS_FILE = os.path.join(HERE, 'skips.yml')
 # ---------------------------------------------------------------- getting the cases
 
 def _sdist_dir():
+    """The sdist's functiontest directory, downloaded once: under a lock, since every
+    pytest-xdist worker of `make test` collects the cases at the same time."""
     os.makedirs(CACHE, exist_ok=True)
+    fd = os.open(os.path.join(CACHE, '.lock-pywbem-sdist'), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return _sdist_dir_unlocked()
+    finally:
+        os.close(fd)
+
+
+def _sdist_dir_unlocked():
     existing = sorted(glob.glob(os.path.join(CACHE, 'pywbem-1.9.*', 'tests', 'functiontest')))
     if existing:
         return existing[-1]
