@@ -225,6 +225,7 @@ def run_pywbemcli_loop(directory, service, urls):
 
 THREADED_SCRIPT = r"""
 import sys, time
+from concurrent.futures import ThreadPoolExecutor
 import pywbem
 user, password, ca, threads = sys.argv[1], sys.stdin.readline().rstrip('\n'), sys.argv[2], int(sys.argv[3])
 urls = sys.argv[4:]
@@ -284,15 +285,18 @@ def main():
             results, recap, ours, info_peak = run_play(directory, 'info.yml', INFO_PLAY, inventory,
                                                        service, args.forks)
             check_info(results, recap, service, args.hosts)
+            print('wbem_fleet: ours %.1f s' % ours, flush=True)
 
             loop_measured = run_pywbemcli_loop(directory, service, urls[:loop_hosts])
             loop = loop_measured * args.hosts / loop_hosts
             cli_requests = service.count(classname='CIM_ComputerSystem')
+            print('wbem_fleet: loop %.1f s on %d endpoints' % (loop_measured, loop_hosts), flush=True)
 
             service.reset_requests()
             threaded = run_threaded(service, urls)
             threaded_requests = service.count(operation='OpenEnumerateInstances')
             assert threaded_requests == args.hosts, threaded_requests
+            print('wbem_fleet: threaded %.1f s' % threaded, flush=True)
 
             _results, _recap, first_time, _peak = run_play(directory, 'instance.yml', INSTANCE_PLAY,
                                                            inventory, service, args.forks)
