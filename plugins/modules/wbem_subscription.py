@@ -19,6 +19,8 @@ description:
     server vendor, of other tools and of other owners are left alone.
   - The module reads the three classes and their instances; it creates what is missing,
     modifies only the properties that differ, and writes nothing when everything is in place.
+    With O(list_owned=false) it first reads just the three objects of the subscription by
+    their paths (one C(GetInstance) each) and stops there when all three are in place.
     When the server refuses to modify a filter or destination (C(CIM_ERR_NOT_SUPPORTED), as
     OpenPegasus does), the subscription is deleted and created again with the new values.
   - Every write is checked by reading back; a created or modified object must have the
@@ -102,6 +104,18 @@ options:
       - The Interop namespace. By default the module tries V(interop), V(root/interop),
         V(root/PG_InterOp) and V(root/PG_Interop).
     type: str
+  list_owned:
+    description:
+      - Whether to list all subscriptions of O(owner) on the server for RV(owned), which
+        takes one enumeration of each of the three classes.
+      - With V(false) and O(state=present), a run that finds the filter, the destination
+        and the subscription in place reads just those three objects by their paths (one
+        C(GetInstance) each, after reading the server's C(CIM_ObjectManager) once per endpoint
+        and run for their keys) and returns no RV(owned). When anything is missing or differs
+        the module lists them anyway and goes the usual way.
+    type: bool
+    default: true
+    version_added: 1.1.0
   state:
     description:
       - V(present) creates or updates the subscription, V(absent) removes it (or, without
@@ -237,7 +251,7 @@ removed:
   sample: [hostsec:site-monitoring:alerts]
 owned:
   description: The names (without the owner prefix) of this owner's subscriptions on the server after the task.
-  returned: always
+  returned: unless O(list_owned=false) and the subscription was found in place by its paths
   type: list
   elements: str
   sample: [alerts]
@@ -272,6 +286,7 @@ def main():
                                     default='enabled'),
             on_fatal_error_policy=dict(type='str', choices=list(ON_FATAL_ERROR)),
             interop_namespace=dict(type='str'),
+            list_owned=dict(type='bool', default=True),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
         ),
         required_if=[('state', 'present', ('name', 'query', 'destination'))],
@@ -283,7 +298,8 @@ def main():
         with connection_from_module(module) as conn:
             manager = SubscriptionManager(conn, ClassCache(conn), params['owner'],
                                           interop_namespace=params['interop_namespace'],
-                                          check_mode=module.check_mode)
+                                          check_mode=module.check_mode,
+                                          list_owned=params['list_owned'])
             removed = []
             if params['state'] == 'present':
                 spec = dict((key, params[key]) for key in (
@@ -304,14 +320,16 @@ def main():
             if module.check_mode and params['state'] == 'absent':
                 objects = {'filter': None, 'destination': None, 'subscription': None}
             owned = manager.owned_names()
-            if module.check_mode and removed:
+            if module.check_mode and removed and owned is not None:
                 prefix_len = len(params['owner']) + len('hostsec::')
                 gone = set(n[prefix_len:] for n in removed)
                 owned = [n for n in owned if n not in gone]
     changed = bool(manager.actions)
     result = dict(changed=changed, owner=params['owner'], object_name=name,
                   interop_namespace=manager.interop, actions=manager.actions,
-                  created=manager.created, removed=removed, owned=owned, **objects)
+                  created=manager.created, removed=removed, **objects)
+    if owned is not None:
+        result['owned'] = owned
     if manager.warnings:
         result['warnings'] = manager.warnings
     if module._diff and changed:

@@ -27,8 +27,9 @@ with ``become`` or ``async``, an ansible-core without the module serialization p
 (before 2.19), a controller Python without lxml, or the variable
 ``hostsec_wbem_execution: module`` runs the module the ordinary way on the target host.
 
-Endpoint memory: a connection learns the endpoint's Interop namespace and whether the server
-refuses the pull operations (module_utils/wbem/memory.py). :class:`EndpointCache` keeps that
+Endpoint memory: a connection learns the endpoint's Interop namespace, whether the server
+refuses the pull operations and the system keys of its object manager
+(module_utils/wbem/memory.py). :class:`EndpointCache` keeps that
 per endpoint (URL and credentials, hashed with a per-run salt: the password is never a key in
 clear) in a file in Ansible's per-run local temporary directory (``DEFAULT_LOCAL_TMP``, 0700,
 removed when the run ends), so the next task on the same endpoint does not probe again.
@@ -120,8 +121,9 @@ class EndpointCache(object):
             if before is not None:
                 merged = dict(before.get('pull') or {})
                 merged.update(state['pull'])
-                state = {'interop': state['interop'] or before.get('interop'), 'pull': merged}
-            if state == before or (not state['interop'] and not state['pull']):
+                state = {'interop': state['interop'] or before.get('interop'), 'pull': merged,
+                         'system': state['system'] or before.get('system')}
+            if state == before or not (state['interop'] or state['pull'] or state['system']):
                 continue
             fd, tmp = tempfile.mkstemp(prefix='.' + _CACHE_PREFIX, dir=self.directory)
             try:

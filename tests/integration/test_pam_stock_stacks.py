@@ -7,7 +7,11 @@ The system's /etc/pam.d/login is used as it is (no pam_wrapper), with a throwawa
 - expired account (``chage -E 0``): Debian's common-account runs pam_unix with
   ``default=ignore`` and then pam_deny, so account management fails with PAM_AUTH_ERR, not
   PAM_ACCT_EXPIRED; the guide's example therefore expects ``failure`` and checks
-  ``failed_step``.
+  ``failed_step``;
+- locked account (``usermod -L``: a ``!`` before the hash in /etc/shadow): the role grid_node,
+  with only its PAM part on, accepts the valid account and sees the locked one refused even
+  with its right password, twice with changed=0; once the account is unlocked the role fails
+  and says which case did not hold.
 """
 
 import os
@@ -33,7 +37,7 @@ def users():
     if not os.path.exists('/etc/pam.d/login'):
         pytest.skip('this host has no /etc/pam.d/login')
     prefix = 'hss%s' % uuid.uuid4().hex[:6]
-    names = {'ok': prefix + 'ok', 'expired': prefix + 'exp'}
+    names = {'ok': prefix + 'ok', 'expired': prefix + 'exp', 'locked': prefix + 'lck'}
     created = []
     try:
         for name in names.values():
@@ -41,6 +45,7 @@ def users():
             created.append(name)
             subprocess.run(['chpasswd'], input='%s:%s\n' % (name, PASSWORD), text=True, check=True)
         subprocess.run(['chage', '-E', '0', names['expired']], check=True)
+        subprocess.run(['usermod', '-L', names['locked']], check=True)
         yield names
     finally:
         for name in created:
@@ -75,3 +80,38 @@ def test_the_guide_example_holds_on_the_stock_login_service(users, tmp_path):
     run = ansible.run_playbook(str(play))
     assert run.rc == 0, run.explain()
     assert run.recap['localhost']['failed'] == 0, run.explain()
+
+
+def _grid_node_pam_play(tmp_path, users):
+    play = tmp_path / 'grid_node_pam.yml'
+    play.write_text(yaml.safe_dump([{
+        'name': 'grid_node, PAM part only, on the stock login service',
+        'hosts': 'localhost', 'gather_facts': False,
+        'roles': [{'role': 'hostsec.mgmt.grid_node',
+                   'grid_node_krb5': False, 'grid_node_myproxy': False, 'grid_node_wbem': False,
+                   'grid_node_install_packages': False,
+                   'grid_node_pam_services': ['login'],
+                   'grid_node_pam_test_account': {'user': users['ok'], 'password': PASSWORD},
+                   'grid_node_pam_locked_account': {'user': users['locked'],
+                                                    'password': PASSWORD}}]}]))
+    return str(play)
+
+
+def test_grid_node_refuses_the_pam_unix_locked_account(users, tmp_path):
+    play = _grid_node_pam_play(tmp_path, users)
+    for _ in range(2):
+        run = ansible.run_playbook(play)
+        assert run.rc == 0, run.explain()
+        assert run.recap['localhost']['failed'] == 0, run.explain()
+        assert run.recap['localhost']['changed'] == 0, run.explain()
+    assert PASSWORD not in run.stdout + run.stderr
+
+    # The account unlocked: the role's "refused" case no longer holds, and it says so.
+    subprocess.run(['usermod', '-U', users['locked']], check=True)
+    try:
+        run = ansible.run_playbook(play)
+    finally:
+        subprocess.run(['usermod', '-L', users['locked']], check=True)
+    assert run.rc != 0 and run.recap['localhost']['failed'] == 1, run.explain()
+    assert 'locked %s is refused by login' % users['locked'] in run.stdout, run.explain()
+    assert PASSWORD not in run.stdout + run.stderr

@@ -1,7 +1,9 @@
 # Copyright (c) hostsec.mgmt contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What a run remembers about a WBEM endpoint between two tasks: the Interop namespace found
-and which pull operations the server refused, so that the next task does not probe again.
+"""What a run remembers about a WBEM endpoint between two tasks: the Interop namespace found,
+which pull operations the server refused, and the system keys of its object manager
+(SystemCreationClassName, SystemName: the keys of indication filters and destinations), so that
+the next task does not probe or read them again.
 
 A module on its own remembers nothing (each task is a new process). When the action plugins
 of the collection run a module inside Ansible's worker process on the controller
@@ -25,9 +27,12 @@ def attach(conn, kwargs):
 
 def learned(conn):
     """What ``conn`` found out about its endpoint: ``{'interop': name or None, 'pull':
-    {operation family: True/False}}`` (JSON-serializable, no credentials)."""
+    {operation family: True/False}, 'system': [SystemCreationClassName, SystemName] or None}``
+    (JSON-serializable, no credentials)."""
+    system = getattr(conn, 'known_system', None)
     return {'interop': getattr(conn, 'known_interop', None),
-            'pull': dict(conn._pull_state)}  # pylint: disable=protected-access
+            'pull': dict(conn._pull_state),  # pylint: disable=protected-access
+            'system': list(system) if system else None}
 
 
 def recall(conn, state):
@@ -41,3 +46,7 @@ def recall(conn, state):
     interop = state.get('interop')
     if isinstance(interop, str) and interop:
         conn.known_interop = interop
+    system = state.get('system')
+    if isinstance(system, list) and len(system) == 2 and \
+            all(isinstance(item, str) and item for item in system):
+        conn.known_system = list(system)

@@ -14,10 +14,16 @@ can each keep their own subscriptions on one server without touching each other'
 vendor's. Only objects with this owner's prefix are ever modified or deleted, and a
 subscription only when both of its ends belong to the owner.
 
-Each run enumerates the three classes once (reads), compares the managed properties and
-writes only what differs: CreateInstance for what is missing, ModifyInstance with the changed
-properties, and - where the server does not allow modifying (CIM_ERR_NOT_SUPPORTED, as
-OpenPegasus for filters and destinations) - delete and re-create, subscription first.
+A run that need not list the owner's subscriptions (``list_owned=False``) first reads the
+three objects of the subscription by their paths (one GetInstance each; the keys of filter
+and destination name the server's object manager, read once per endpoint and run). When all
+three are there as wanted, that is the whole run: nothing is enumerated and nothing written.
+Otherwise (and for ``state=absent``, and when ``list_owned`` asks for the owner's other
+subscriptions) the run enumerates the three classes once,
+compares the managed properties and writes only what differs: CreateInstance for what is
+missing, ModifyInstance with the changed properties, and - where the server does not allow
+modifying (CIM_ERR_NOT_SUPPORTED, as OpenPegasus for filters and destinations) - delete and
+re-create, subscription first.
 
 Every write is checked by reading back (:mod:`.verify`, :func:`.instances.compare_instance`):
 a created object must be there with its keys and properties, a modified one with the new
@@ -28,7 +34,7 @@ and the objects created (``created``), and its message names what was written an
 
 import re
 
-from .cim_obj import CIMInstance
+from .cim_obj import CIMInstance, CIMInstanceName
 from .convert import instance_to_dict
 from .exceptions import CIMError, WBEMValueError
 from .info import find_interop
@@ -75,8 +81,12 @@ def object_name(owner, name):
 class SubscriptionManager(object):
     """The owned subscriptions of one owner on one server (one module run)."""
 
-    def __init__(self, conn, cache, owner, interop_namespace=None, check_mode=False):
+    def __init__(self, conn, cache, owner, interop_namespace=None, check_mode=False,
+                 list_owned=True):
         self.conn = conn
+        self.list_owned = list_owned
+        #: True once the three classes were enumerated (owned_names() knows all of them)
+        self.listed = False
         self.cache = cache
         self.owner = owner
         self.prefix = owner_prefix(owner)
@@ -98,7 +108,11 @@ class SubscriptionManager(object):
         return self._interop
 
     def _system_keys(self):
-        """SystemCreationClassName and SystemName of the server's object manager."""
+        """SystemCreationClassName and SystemName of the server's object manager (what an
+        earlier task of the run learned about the endpoint, else read: memory.py)."""
+        known = getattr(self.conn, 'known_system', None)
+        if known:
+            return tuple(known)
         if self._managers is None:
             try:
                 self._managers = self.conn.EnumerateInstances('CIM_ObjectManager',
@@ -107,8 +121,10 @@ class SubscriptionManager(object):
                 self._managers = []
         for manager in self._managers:
             if manager.get('SystemName'):
-                return (manager.get('SystemCreationClassName') or 'CIM_ComputerSystem',
-                        manager.get('SystemName'))
+                keys = (str(manager.get('SystemCreationClassName') or 'CIM_ComputerSystem'),
+                        str(manager.get('SystemName')))
+                self.conn.known_system = list(keys)
+                return keys
         return 'CIM_ComputerSystem', self.conn.host.rsplit(':', 1)[0].strip('[]')
 
     def _enumerate(self, classname):
@@ -119,6 +135,70 @@ class SubscriptionManager(object):
         self.filters = self._enumerate(FILTER_CLASS)
         self.destinations = self._enumerate(DESTINATION_BASE)
         self.subscriptions = self._enumerate(SUBSCRIPTION_CLASS)
+        self.listed = True
+
+    def _in_place(self, object_name_, wanted, destination_class):
+        """The read-only way of a run that changes nothing: filter, destination and subscription
+        read by path (one GetInstance each) and compared with ``wanted``.
+
+        ``(before, after)`` when all three are there as wanted; ``None`` when one is missing,
+        differs, lacks a wanted property or cannot be read this way (another SystemName, a
+        server that keys its references otherwise, an error): the caller then enumerates and
+        goes the full way, which decides and reports. The desired values are typed as the
+        properties of the instances read (no GetClass)."""
+        try:
+            interop = (self._interop or getattr(self.conn, 'known_interop', None)
+                       or self.interop)
+            system_class, system_name = self._system_keys_in(interop)
+            ends = []
+            for classname in (FILTER_CLASS, destination_class):
+                path = CIMInstanceName(classname, [
+                    ('SystemCreationClassName', system_class), ('SystemName', system_name),
+                    ('CreationClassName', classname), ('Name', object_name_)],
+                    namespace=interop)
+                inst = get_instance(self.conn, path)
+                if inst is None:
+                    return None
+                ends.append(inst)
+            refs = []
+            for role, end in zip(('Filter', 'Handler'), ends):
+                ref = end.path.copy()
+                ref.host = None
+                ref.namespace = ref.namespace or interop
+                refs.append((role, ref))
+            sub = get_instance(self.conn, CIMInstanceName(SUBSCRIPTION_CLASS, refs,
+                                                          namespace=interop))
+        except (CIMError, WBEMValueError):
+            return None
+        if sub is None:
+            return None
+        filter_inst, dest = ends
+        for inst, values in ((filter_inst, wanted['filter']), (dest, wanted['destination']),
+                             (sub, wanted['subscription'])):
+            values = dict((key, value) for key, value in values.items() if value is not None)
+            if any(key not in inst.properties for key in values):
+                return None
+            try:
+                desired = typed_properties(inst, values)
+            except HostsecError:
+                return None
+            if changed_properties(desired, inst):
+                return None
+        self._interop = interop
+        self.filters, self.destinations, self.subscriptions = [filter_inst], [dest], [sub]
+        view = self.describe(object_name_)
+        return view, dict(view)
+
+    def _system_keys_in(self, interop):
+        """:meth:`_system_keys` with the Interop namespace already known."""
+        if self._interop is None and self._managers is None and \
+                getattr(self.conn, 'known_system', None) is None:
+            saved, self._interop = self._interop, interop
+            try:
+                return self._system_keys()
+            finally:
+                self._interop = saved
+        return self._system_keys()
 
     def _owned(self, instances):
         return [inst for inst in instances
@@ -279,24 +359,31 @@ class SubscriptionManager(object):
         source_namespaces, destination, protocol, persistence, destination_class,
         subscription_state, on_fatal_error_policy."""
         object_name_ = object_name(self.owner, name)
-        if self.filters is None:
+        namespaces = list(spec['source_namespaces'])
+        wanted = {
+            'filter': {'Query': spec['query'], 'QueryLanguage': spec['query_language'],
+                       'SourceNamespaces': namespaces,
+                       'SourceNamespace': namespaces[0] if namespaces else None},
+            'destination': {'Destination': spec['destination'],
+                            'Protocol': PROTOCOLS[spec.get('protocol') or 'cim-xml'],
+                            'PersistenceType': PERSISTENCE[spec.get('persistence')
+                                                           or 'permanent']},
+            'subscription': {'SubscriptionState': SUBSCRIPTION_STATES[
+                spec.get('subscription_state') or 'enabled']}}
+        if spec.get('on_fatal_error_policy'):
+            wanted['subscription']['OnFatalErrorPolicy'] = \
+                ON_FATAL_ERROR[spec['on_fatal_error_policy']]
+        destination_class = spec.get('destination_class') or DESTINATION_CLASSES[0]
+        if self.filters is None and not self.list_owned:
+            in_place = self._in_place(object_name_, wanted, destination_class)
+            if in_place is not None:
+                return in_place
+        if not self.listed:
             self.load()
         before = self.describe(object_name_)
-        namespaces = list(spec['source_namespaces'])
-        filter_props = self._desired(FILTER_CLASS, {
-            'Query': spec['query'], 'QueryLanguage': spec['query_language'],
-            'SourceNamespaces': namespaces,
-            'SourceNamespace': namespaces[0] if namespaces else None})
-        destination_class = spec.get('destination_class') or DESTINATION_CLASSES[0]
-        dest_props = self._desired(destination_class, {
-            'Destination': spec['destination'],
-            'Protocol': PROTOCOLS[spec.get('protocol') or 'cim-xml'],
-            'PersistenceType': PERSISTENCE[spec.get('persistence') or 'permanent']})
-        sub_values = {'SubscriptionState': SUBSCRIPTION_STATES[spec.get('subscription_state')
-                                                               or 'enabled']}
-        if spec.get('on_fatal_error_policy'):
-            sub_values['OnFatalErrorPolicy'] = ON_FATAL_ERROR[spec['on_fatal_error_policy']]
-        sub_props = self._desired(SUBSCRIPTION_CLASS, sub_values)
+        filter_props = self._desired(FILTER_CLASS, wanted['filter'])
+        dest_props = self._desired(destination_class, wanted['destination'])
+        sub_props = self._desired(SUBSCRIPTION_CLASS, wanted['subscription'])
 
         try:
             self._write(object_name_, filter_props, dest_props, sub_props, destination_class)
@@ -350,7 +437,7 @@ class SubscriptionManager(object):
 
     def remove(self, name=None):
         """Remove subscription ``name`` of this owner, or all of them (``name=None``)."""
-        if self.filters is None:
+        if not self.listed:
             self.load()
         if name is not None:
             wanted = object_name(self.owner, name)
@@ -414,7 +501,10 @@ class SubscriptionManager(object):
                                       ('subscription', sub)))
 
     def owned_names(self):
-        """Names (without prefix) of this owner's filters and destinations on the server."""
+        """Names (without prefix) of this owner's filters and destinations on the server;
+        ``None`` when the run did not list them (:meth:`_in_place`)."""
+        if not self.listed:
+            return None
         names = set(inst.get('Name') for inst in self._owned(self.filters) +
                     self._owned(self.destinations))
         return sorted(name[len(self.prefix):] for name in names)

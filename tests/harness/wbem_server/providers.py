@@ -173,7 +173,7 @@ class _IndicationProviderBase(InstanceWriteProvider):
         if override or instance.get('SystemCreationClassName') is None:
             instance['SystemCreationClassName'] = SYSTEM_CREATION_CLASS_NAME
         if override or instance.get('SystemName') is None:
-            instance['SystemName'] = self.system_name
+            instance['SystemName'] = override if isinstance(override, str) else self.system_name
 
     def _referencing_subscriptions(self, path):
         store = self.cimrepository.get_instance_store(path.namespace)

@@ -59,7 +59,9 @@ Quirks (see :data:`QUIRKS`):
     subscription only SubscriptionState, as in OpenPegasus.
 ``override_indication_keys``
     new filters and destinations get the server's SystemName and SystemCreationClassName
-    whatever the client sent, as OpenPegasus does.
+    whatever the client sent, as OpenPegasus does. With a string as value, that string is
+    their SystemName: another name than the one CIM_ObjectManager reports, as a broker whose
+    indication provider knows the host by another name.
 ``modify_drops_unlisted``
     a ModifyInstance with a PropertyList is carried out, then the instance keeps only the
     listed properties, as a broker does that stores what the request lists and drops the rest:

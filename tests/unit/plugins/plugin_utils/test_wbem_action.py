@@ -24,6 +24,7 @@ def test_what_one_task_learns_the_next_task_knows(tmp_path):
         conn = connect({})
         conn.known_interop = 'root/interop'
         conn._pull_state['enum'] = False  # pylint: disable=protected-access
+        conn.known_system = ['CIM_ComputerSystem', 'cimom.example.org']
     finally:
         memory.CURRENT = None
     first.save()
@@ -43,8 +44,10 @@ def test_what_one_task_learns_the_next_task_knows(tmp_path):
         memory.CURRENT = None
     assert same.known_interop == 'root/interop'
     assert same._pull_state == {'enum': False}  # pylint: disable=protected-access
+    assert same.known_system == ['CIM_ComputerSystem', 'cimom.example.org']
     for conn in (other_user, other_password):
         assert getattr(conn, 'known_interop', None) is None
+        assert getattr(conn, 'known_system', None) is None
         assert conn._pull_state == {}  # pylint: disable=protected-access
 
 
@@ -59,3 +62,40 @@ def test_keys_are_salted_hashes(tmp_path):
 def test_without_a_cache_nothing_is_remembered():
     conn = connect({})
     assert getattr(conn, 'known_interop', None) is None and memory.CURRENT is None
+
+
+def test_a_later_task_keeps_what_an_earlier_one_learned(tmp_path):
+    """A task that learns only the system keys does not drop the Interop namespace and pull
+    states learned before."""
+    first = EndpointCache(str(tmp_path))
+    memory.CURRENT = first
+    try:
+        conn = connect({})
+        conn.known_interop = 'interop'
+        conn._pull_state['enum'] = True  # pylint: disable=protected-access
+    finally:
+        memory.CURRENT = None
+    first.save()
+    second = EndpointCache(str(tmp_path))
+    memory.CURRENT = second
+    try:
+        conn = connect({})
+        conn.known_system = ['CIM_ComputerSystem', 'node1']
+    finally:
+        memory.CURRENT = None
+    second.save()
+    third = EndpointCache(str(tmp_path))
+    memory.CURRENT = third
+    try:
+        conn = connect({})
+    finally:
+        memory.CURRENT = None
+    assert conn.known_interop == 'interop' and conn.known_system == ['CIM_ComputerSystem', 'node1']
+    assert conn._pull_state == {'enum': True}  # pylint: disable=protected-access
+
+
+def test_recall_ignores_malformed_system_keys():
+    conn = connect({})
+    for bad in (['only-one'], 'CIM_ComputerSystem', [1, 2], ['', 'x'], None):
+        memory.recall(conn, {'system': bad})
+        assert getattr(conn, 'known_system', None) is None
