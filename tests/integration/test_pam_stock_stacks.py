@@ -99,11 +99,11 @@ def _grid_node_pam_play(tmp_path, users):
 
 def test_grid_node_refuses_the_pam_unix_locked_account(users, tmp_path):
     play = _grid_node_pam_play(tmp_path, users)
-    for _ in range(2):
+    for attempt in ('first', 'second'):
         run = ansible.run_playbook(play)
-        assert run.rc == 0, run.explain()
-        assert run.recap['localhost']['failed'] == 0, run.explain()
-        assert run.recap['localhost']['changed'] == 0, run.explain()
+        assert run.rc == 0, (attempt, run.explain())
+        assert run.recap['localhost']['failed'] == 0, (attempt, run.explain())
+        assert run.recap['localhost']['changed'] == 0, (attempt, run.explain())
     assert PASSWORD not in run.stdout + run.stderr
 
     # The account unlocked: the role's "refused" case no longer holds, and it says so.
