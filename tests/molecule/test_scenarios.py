@@ -8,7 +8,10 @@ the second run reports a change. The test also checks that the idempotence step 
 
 import glob
 import os
+import shutil
+import stat
 import subprocess
+import tempfile
 
 import pytest
 
@@ -29,11 +32,44 @@ def test_every_role_has_a_scenario():
     assert sorted({scenario[0] for scenario in SCENARIOS}) == roles
 
 
+def others_can_enter(directory):
+    """Whether users other than the owner can pass through ``directory`` and every directory
+    above it (o+x all the way up)."""
+    path = os.path.abspath(directory)
+    while True:
+        try:
+            if not os.stat(path).st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
 @pytest.mark.parametrize('role,scenario', SCENARIOS, ids=['%s/%s' % s for s in SCENARIOS])
 def test_molecule(role, scenario):
     role_dir = os.path.join(paths.COLLECTION, 'roles', role)
-    # Molecule's ephemeral state (inventory, state file) under build/, never in ~.
-    ephemeral = os.path.join(paths.BUILD, 'molecule', role, scenario)
+    # Molecule's ephemeral state (inventory, state file, the scenario's services and files)
+    # under build/, never in ~. Some scenarios run programs as other users (nobody, a
+    # throwaway user), who must reach those files: when the checkout lies in a private
+    # directory (a clone made in `mktemp -d`, mode 0700), the state goes to a temporary
+    # directory of its own instead, removed afterwards.
+    private = None
+    base = os.path.join(paths.BUILD, 'molecule')
+    if not others_can_enter(paths.BUILD):
+        private = tempfile.mkdtemp(prefix='hostsec-molecule-')
+        os.chmod(private, 0o755)
+        base = private
+    try:
+        _run_scenario(role_dir, os.path.join(base, role, scenario), scenario)
+    finally:
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
+
+
+def _run_scenario(role_dir, ephemeral, scenario):
     env = ansible.environment({'MOLECULE_NO_LOG': 'false', 'PY_COLORS': '0',
                                'MOLECULE_GLOB': 'molecule/*/molecule.yml',
                                'MOLECULE_EPHEMERAL_DIRECTORY': ephemeral})

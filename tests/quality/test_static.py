@@ -70,12 +70,16 @@ def test_antsibull_docs_lint():
 
 
 def test_ansible_lint():
-    # A private HOME: ansible-lint also looks in ~/.ansible/collections, where another copy
-    # of hostsec.mgmt (an older install) would shadow the tree under test.
+    # A private HOME and ANSIBLE_HOME: ansible-lint puts $ANSIBLE_HOME/collections (the
+    # Makefile's build/ansible-home, else ~/.ansible) first in the collection path, where
+    # another copy of hostsec.mgmt (an older `ansible-galaxy collection install`) would
+    # shadow the tree under test.
     home = os.path.join(paths.BUILD, 'ansible-lint-home')
     os.makedirs(home, exist_ok=True)
     proc, log = _run([paths.tool('ansible-lint'), '--offline', '--profile', 'production',
-                      '--nocolor'], timeout=900, env={'ANSIBLE_LINT_NODEPS': '0', 'HOME': home})
+                      '--nocolor'], timeout=900,
+                     env={'ANSIBLE_LINT_NODEPS': '0', 'HOME': home,
+                          'ANSIBLE_HOME': os.path.join(home, '.ansible')})
     assert proc.returncode == 0, log
 
 
