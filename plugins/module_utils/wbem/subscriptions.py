@@ -107,16 +107,17 @@ class SubscriptionManager(object):
             self._interop, self._managers = find_interop(self.conn)
         return self._interop
 
-    def _system_keys(self):
+    def _system_keys(self, interop=None):
         """SystemCreationClassName and SystemName of the server's object manager (what an
-        earlier task of the run learned about the endpoint, else read: memory.py)."""
+        earlier task of the run learned about the endpoint, else read in ``interop`` or the
+        Interop namespace found: memory.py)."""
         known = getattr(self.conn, 'known_system', None)
         if known:
             return tuple(known)
         if self._managers is None:
             try:
                 self._managers = self.conn.EnumerateInstances('CIM_ObjectManager',
-                                                              namespace=self.interop)
+                                                              namespace=interop or self.interop)
             except CIMError:
                 self._managers = []
         for manager in self._managers:
@@ -149,7 +150,7 @@ class SubscriptionManager(object):
         try:
             interop = (self._interop or getattr(self.conn, 'known_interop', None)
                        or self.interop)
-            system_class, system_name = self._system_keys_in(interop)
+            system_class, system_name = self._system_keys(interop)
             ends = []
             for classname in (FILTER_CLASS, destination_class):
                 path = CIMInstanceName(classname, [
@@ -157,6 +158,8 @@ class SubscriptionManager(object):
                     ('CreationClassName', classname), ('Name', object_name_)],
                     namespace=interop)
                 inst = get_instance(self.conn, path)
+                # the namespace answered: the listing, if it comes to that, need not probe
+                self._interop = interop
                 if inst is None:
                     return None
                 ends.append(inst)
@@ -184,21 +187,9 @@ class SubscriptionManager(object):
                 return None
             if changed_properties(desired, inst):
                 return None
-        self._interop = interop
         self.filters, self.destinations, self.subscriptions = [filter_inst], [dest], [sub]
         view = self.describe(object_name_)
         return view, dict(view)
-
-    def _system_keys_in(self, interop):
-        """:meth:`_system_keys` with the Interop namespace already known."""
-        if self._interop is None and self._managers is None and \
-                getattr(self.conn, 'known_system', None) is None:
-            saved, self._interop = self._interop, interop
-            try:
-                return self._system_keys()
-            finally:
-                self._interop = saved
-        return self._system_keys()
 
     def _owned(self, instances):
         return [inst for inst in instances
