@@ -220,6 +220,7 @@ cache_timeout: 3600
 """
 
 import concurrent.futures
+from urllib.parse import urlsplit
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
@@ -244,6 +245,22 @@ ENDPOINT_OPTIONS = ('username', 'password', 'ca_certs', 'validate_certs', 'clien
                     'allow_plain_http_auth')
 SECRET_OPTIONS = ('password',)
 COMPUTER_SYSTEM = 'CIM_ComputerSystem'
+
+
+def _refuse_userinfo(url, index):
+    """An endpoint URL with a user or password in it is refused before any message, host
+    variable or cache entry quotes it (the message names the endpoint by its position)."""
+    if not isinstance(url, str):
+        return
+    try:
+        parts = urlsplit(url if '://' in url else 'https://' + url)
+        userinfo = parts.username is not None or parts.password is not None
+    except ValueError:
+        userinfo = '@' in url
+    if userinfo:
+        raise AnsibleParserError(
+            'hostsec.mgmt.wbem: endpoint %d: put credentials into username and password (or '
+            'the endpoint\'s own), not into the url' % (index + 1))
 
 
 def query_endpoint(params):
@@ -344,9 +361,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         defaults = dict((option, self.get_option(option)) for option in ENDPOINT_OPTIONS)
         endpoints = []
         names = {}
-        for item in self.get_option('endpoints') or []:
+        for index, item in enumerate(self.get_option('endpoints') or []):
             if not isinstance(item, dict):
                 item = {'url': item}
+            _refuse_userinfo(item.get('url'), index)
             unknown = sorted(set(item) - set(ENDPOINT_OPTIONS) - {'url', 'name'})
             if unknown:
                 raise AnsibleParserError('hostsec.mgmt.wbem: unknown endpoint option(s) %s in '
@@ -357,6 +375,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             url = params.pop('url', None)
             if not url:
                 raise AnsibleParserError('hostsec.mgmt.wbem: an endpoint has no url')
+            _refuse_userinfo(url, index)
             params['server'] = to_text(url)
             name = params.pop('name', None) or self._default_name(params['server'])
             if name in names:

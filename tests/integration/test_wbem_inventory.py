@@ -258,8 +258,9 @@ def silent_port():
 
 def test_bad_sources_are_refused_and_unreachable_endpoints_skipped(cimoms, inventory_dir,
                                                                    silent_port):
-    """Three sources in one run: two endpoints with one name, an unknown endpoint option (each
-    refused with a clear message); and unreachable: skip, with a server that never answers
+    """Five sources in one run: two endpoints with one name, an unknown endpoint option, a
+    password in an endpoint URL (twice; each refused with a clear message that does not quote
+    it); and unreachable: skip, with a server that never answers
     (a per-endpoint timeout) and a closed port, next to a good server."""
     good = {'url': cimoms[0].https_url, 'name': 'good', 'ca_certs': cimoms[0].ca_file,
             'username': cimoms[0].username, 'password': PASSWORD}
@@ -268,6 +269,13 @@ def test_bad_sources_are_refused_and_unreachable_endpoints_skipped(cimoms, inven
             'https://twin.invalid:5989', 'https://twin.invalid:15989']},
         'unknown.wbem.yml': {'plugin': 'hostsec.mgmt.wbem', 'endpoints': [
             {'url': 'https://x.invalid', 'passwd': 'x'}]},
+        # credentials in the URL: refused before a message, a host variable or the cache
+        # could quote it, named endpoint or not
+        'userinfo.wbem.yml': {'plugin': 'hostsec.mgmt.wbem', 'endpoints': [
+            'https://good.invalid:5989',
+            {'url': 'https://admin:%s@127.0.0.1:5989' % PASSWORD, 'name': 'leaky'}]},
+        'userinfo2.wbem.yml': {'plugin': 'hostsec.mgmt.wbem', 'endpoints': [
+            'https://admin:%s@127.0.0.1:5989' % PASSWORD]},
         'skip.wbem.yml': {'plugin': 'hostsec.mgmt.wbem', 'unreachable': 'skip', 'endpoints': [
             good, {'url': 'https://127.0.0.1:%d' % silent_port, 'name': 'silent', 'timeout': 2},
             {'url': 'https://127.0.0.1:%d' % free_port(), 'name': 'closed'}]},
@@ -283,6 +291,8 @@ def test_bad_sources_are_refused_and_unreachable_endpoints_skipped(cimoms, inven
     assert 'the endpoints https://twin.invalid:5989 and https://twin.invalid:15989 both have ' \
            'the inventory name twin.invalid' in stderr, run.explain()
     assert 'unknown endpoint option(s) passwd in the endpoint https://x.invalid' in stderr
+    assert 'endpoint 2: put credentials into username and password' in stderr, run.explain()
+    assert 'endpoint 1: put credentials into username and password' in stderr, run.explain()
     assert 'WBEM endpoint silent' in stderr and 'TIMEOUT' in stderr
     assert 'WBEM endpoint closed' in stderr and 'ECONNREFUSED' in stderr
     hostvars = json.loads(run.stdout)['_meta']['hostvars']
