@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -251,6 +252,37 @@ def test_clock_skew(kdc_up, tmp_path):
     # The same request with the KDC's clock right works.
     again = _adhoc(kdc, 'krb5_ticket', _ticket_args(kdc, 'FILE:%s' % (tmp_path / 'cc')))
     assert again.rc == 0, again.explain()
+
+
+@pytest.mark.skipif(faketime_library() is None, reason='libfaketime (Debian faketime) missing')
+def test_validation_before_the_kdc_agrees_waits(kdc_up, tmp_path):
+    """A postdated TGT due by this host's clock but not yet by the KDC's (its clock a minute
+    behind, within the allowed skew): the KDC refuses to validate it (KRB5KRB_AP_ERR_TKT_NYV);
+    the run reports that it waits (unchanged, the cache untouched), and validates once the KDC
+    agrees."""
+    kdc = kdc_up
+    cache = tmp_path / 'post'
+    args = _ticket_args(kdc, 'FILE:%s' % cache, start_time='2s', validate=True)
+    first = _adhoc(kdc, 'krb5_ticket', args)
+    assert first.rc == 0 and first.results[0]['result']['action'] == 'acquire', first.explain()
+    before = _sha(str(cache))
+    kdc.restart_kdc('-1m')
+    try:
+        time.sleep(3)
+        early = _adhoc(kdc, 'krb5_ticket', args, diff=True)
+    finally:
+        kdc.restart_kdc()
+    assert early.rc == 0, early.explain()
+    result = early.results[0]['result']
+    assert result['changed'] is False and result['action'] == 'none', result
+    assert 'KRB5KRB_AP_ERR_TKT_NYV' in result['reason'], result
+    assert 'invalid' in result['flags'], result
+    assert result['diff']['before'] == result['diff']['after'], result
+    assert _sha(str(cache)) == before
+    due = _adhoc(kdc, 'krb5_ticket', args)
+    result = due.results[0]['result']
+    assert due.rc == 0 and result['action'] == 'validate' and result['changed'], due.explain()
+    assert 'invalid' not in result['flags'], result
 
 
 def test_renewal_and_reacquisition_by_min_lifetime(kdc_up, tmp_path):

@@ -427,8 +427,9 @@ def renew(target, principal, mode=0o600, owner=None, group=None, source=None, pr
                 krb5.cc_set_config(ctx, new_cache, None, REQUEST_KEY,
                                    json.dumps(record, sort_keys=True).encode('utf-8'))
         except krb5.Krb5Error as exc:
+            # The cache named is the user's, not the private copy read from.
             raise from_krb5(exc, '%s the ticket of %s in %s'
-                            % ('validating' if validate else 'renewing', principal, name))
+                            % ('validating' if validate else 'renewing', principal, single.name))
         if single.is_file:
             _write_file(workdir, single, mode, owner, group, prepare)
         else:

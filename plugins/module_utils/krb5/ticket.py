@@ -44,7 +44,11 @@ from ..common.errors import InvalidInputError
 from ..common.files import ensure_file, inspect_file, intended_ids, write_atomic
 from . import acquire as acquiring
 from . import ccache as caches
+from .errors import Krb5Error
 from .util import now, realm_of
+
+# The KDC's answer to a validation before the start time of the ticket, by its own clock.
+NOT_YET_VALID = 'KRB5KRB_AP_ERR_TKT_NYV'
 
 
 def _summary(info):
@@ -352,10 +356,21 @@ def _present(request, target, safe, check_mode):
             _set_attributes(path, safe, request)
             final = safe.read(principal, ctx)
         elif action in ('renew', 'validate'):
-            final = acquiring.renew(caches.CcacheName(info['ccache']), principal, mode=request.mode,
-                                    owner=request.owner, group=request.group,
-                                    source=safe.source, prepare=request.prepare,
-                                    validate=action == 'validate')
+            try:
+                final = acquiring.renew(caches.CcacheName(info['ccache']), principal,
+                                        mode=request.mode, owner=request.owner,
+                                        group=request.group, source=safe.source,
+                                        prepare=request.prepare, validate=action == 'validate')
+            except Krb5Error as exc:
+                if action != 'validate' or exc.error_name != NOT_YET_VALID:
+                    raise
+                # Due by this host's clock, not yet by the KDC's (behind, within the allowed
+                # skew): nothing was written; a later run validates it.
+                final = info
+                action = 'none'
+                result.update(changed=False, action=action, reason=(
+                    'the KDC does not take the postdated TGT as valid yet (%s: its clock is '
+                    'behind this host\'s); a later run validates it' % NOT_YET_VALID))
         else:
             # An enterprise name goes to the library as the user wrote it (parsed there).
             final = acquiring.acquire(target, request.enterprise_name or request.requested
@@ -370,7 +385,7 @@ def _present(request, target, safe, check_mode):
         result['principal'] = final.get('principal') or principal
         tgt = final.get('tgt')
         left = tgt['end_epoch'] - now() if tgt else None
-        if left is not None and left < request.min_lifetime:
+        if action != 'none' and left is not None and left < request.min_lifetime:
             warnings.append('the KDC issued a ticket valid for %ds only, less than min_lifetime '
                             '(%ds): every run will get a new one' % (left, request.min_lifetime))
     result.update(_ticket_fields(final))
