@@ -375,7 +375,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             url = params.pop('url', None)
             if not url:
                 raise AnsibleParserError('hostsec.mgmt.wbem: an endpoint has no url')
-            _refuse_userinfo(url, index)
+            _refuse_userinfo(url, index)  # again: a templated or vaulted url is text only now
             params['server'] = to_text(url)
             name = params.pop('name', None) or self._default_name(params['server'])
             if name in names:

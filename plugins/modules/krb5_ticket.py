@@ -192,7 +192,7 @@ options:
         usable; before that nothing is done. A TGT that is not postdated is not touched.
       - When the KDC refuses because the ticket is not valid yet by its own clock (behind this
         host's, within the allowed skew; C(KRB5KRB_AP_ERR_TKT_NYV)), nothing is written and the
-        run reports RV(action=none) with that reason; a later run validates it.
+        run reports RV(action=none) with that reason and a warning; a later run validates it.
     type: bool
     default: false
     version_added: 1.1.0

@@ -276,6 +276,7 @@ def test_validation_before_the_kdc_agrees_waits(kdc_up, tmp_path):
     result = early.results[0]['result']
     assert result['changed'] is False and result['action'] == 'none', result
     assert 'KRB5KRB_AP_ERR_TKT_NYV' in result['reason'], result
+    assert 'the KDC refused to validate' in early.stdout + early.stderr, early.explain()
     assert 'invalid' in result['flags'], result
     assert result['diff']['before'] == result['diff']['after'], result
     assert _sha(str(cache)) == before

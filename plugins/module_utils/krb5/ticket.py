@@ -371,6 +371,9 @@ def _present(request, target, safe, check_mode):
                 result.update(changed=False, action=action, reason=(
                     'the KDC does not take the postdated TGT as valid yet (%s: its clock is '
                     'behind this host\'s); a later run validates it' % NOT_YET_VALID))
+                # a refusal, not "nothing to do": said where a run's output shows it
+                warnings.append('the KDC refused to validate the postdated TGT of %s: %s (its '
+                                'clock is behind this host\'s)' % (principal, exc))
         else:
             # An enterprise name goes to the library as the user wrote it (parsed there).
             final = acquiring.acquire(target, request.enterprise_name or request.requested

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The endpoint cache of the wbem action plugins (no server: connections are never used)."""
 
+import contextlib
 import os
 import stat
 
@@ -17,31 +18,35 @@ def connect(params):
     return connection_from_params(dict(PARAMS, **params))
 
 
-def test_what_one_task_learns_the_next_task_knows(tmp_path):
-    first = EndpointCache(str(tmp_path))
-    memory.CURRENT = first
+@contextlib.contextmanager
+def task(directory):
+    """One task of a run, as the action plugin runs it: the module's connections attached to
+    an endpoint cache in ``directory``, which saves what they learned when the task ends."""
+    cache = EndpointCache(str(directory))
+    memory.CURRENT = cache
     try:
+        yield cache
+    finally:
+        memory.CURRENT = None
+    cache.save()
+
+
+def test_what_one_task_learns_the_next_task_knows(tmp_path):
+    with task(tmp_path):
         conn = connect({})
         conn.known_interop = 'root/interop'
         conn._pull_state['enum'] = False  # pylint: disable=protected-access
         conn.known_system = ['CIM_ComputerSystem', 'cimom.example.org']
-    finally:
-        memory.CURRENT = None
-    first.save()
     (name,) = os.listdir(str(tmp_path))
     mode = os.stat(str(tmp_path / name)).st_mode
     assert stat.S_IMODE(mode) == 0o600
     text = (tmp_path / name).read_text()
     assert PASSWORD not in name and PASSWORD not in text and 'admin' not in text
 
-    second = EndpointCache(str(tmp_path))
-    memory.CURRENT = second
-    try:
+    with task(tmp_path):
         same = connect({})
         other_user = connect({'username': 'other'})
         other_password = connect({'password': 'another one'})
-    finally:
-        memory.CURRENT = None
     assert same.known_interop == 'root/interop'
     assert same._pull_state == {'enum': False}  # pylint: disable=protected-access
     assert same.known_system == ['CIM_ComputerSystem', 'cimom.example.org']
@@ -67,29 +72,15 @@ def test_without_a_cache_nothing_is_remembered():
 def test_a_later_task_keeps_what_an_earlier_one_learned(tmp_path):
     """A task that learns only the system keys does not drop the Interop namespace and pull
     states learned before."""
-    first = EndpointCache(str(tmp_path))
-    memory.CURRENT = first
-    try:
+    with task(tmp_path):
         conn = connect({})
         conn.known_interop = 'interop'
         conn._pull_state['enum'] = True  # pylint: disable=protected-access
-    finally:
-        memory.CURRENT = None
-    first.save()
-    second = EndpointCache(str(tmp_path))
-    memory.CURRENT = second
-    try:
+    with task(tmp_path):
         conn = connect({})
         conn.known_system = ['CIM_ComputerSystem', 'node1']
-    finally:
-        memory.CURRENT = None
-    second.save()
-    third = EndpointCache(str(tmp_path))
-    memory.CURRENT = third
-    try:
+    with task(tmp_path):
         conn = connect({})
-    finally:
-        memory.CURRENT = None
     assert conn.known_interop == 'interop' and conn.known_system == ['CIM_ComputerSystem', 'node1']
     assert conn._pull_state == {'enum': True}  # pylint: disable=protected-access
 
